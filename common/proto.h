@@ -1,0 +1,271 @@
+/*
+ * The Anlasser protocol: THE definition shared by the agent and the TUI.
+ * Newline-delimited JSON over a UNIX socket; written up in
+ * man/anlasser-protocol.7.  Bump PROTO_VERSION if any message changes.
+ *
+ * Request:  {"id": <any>, "cmd": "start", "name": "vm1", ...}
+ * Reply:    {"id": <same>, "ok": true, "result": {...}}
+ *           {"id": <same>, "ok": false,
+ *            "error": {"code": "no-such-vm", "message": "..."}}
+ * Event:    {"event": "state", "vm": {...}}   (after "subscribe")
+ * Legacy:   {"action": "list_vms"} etc., answered as the Python
+ *           Anlasser did ({"result": "success"|"failure", ...}).
+ */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define PROTO_VERSION		1
+#define PROTO_LINE_MAX		65536	/* bytes, newline excluded */
+#define PROTO_SOCKET_DEFAULT	"/var/run/anlasser.sock"
+#define PROTO_SOCKET_ENV	"ANLASSER_SOCKET"
+
+/* VM states; the names on the wire are in proto_state_names[]. */
+enum vm_state {
+	VM_STOPPED,
+	VM_STARTING,
+	VM_RUNNING,
+	VM_STOPPING,
+	VM_REBOOTING,
+	VM_FAILED,
+	VM_NSTATES
+};
+
+/* Why the hypervisor last exited (bhyve exit codes and more). */
+enum vm_exit {
+	VM_EXIT_NONE,		/* never exited */
+	VM_EXIT_REBOOT,		/* bhyve 0 / QEMU guest-reset */
+	VM_EXIT_POWEROFF,	/* bhyve 1 / QEMU guest-shutdown */
+	VM_EXIT_HALT,		/* bhyve 2 */
+	VM_EXIT_TRIPLEFAULT,	/* bhyve 3 */
+	VM_EXIT_ERROR,		/* bhyve 4 / QEMU guest-panic */
+	VM_EXIT_SIGNAL,		/* killed by a signal */
+	VM_EXIT_FORCED,		/* forced power-off by the monitor */
+	VM_EXIT_START_FAILED,	/* could not be started */
+	VM_EXIT_MONITOR_LOST,	/* the monitor disappeared */
+	VM_EXIT_CRASH_LOOP,	/* exited too often, gave up */
+	VM_NEXITS
+};
+
+/* Outcome of a stop. */
+enum vm_stop_outcome {
+	VM_STOP_GRACEFUL,
+	VM_STOP_FORCED,
+	VM_STOP_ALREADY,
+	VM_NSTOPS
+};
+
+/* Commands; names and argument specs in proto_cmds[]. */
+enum proto_cmd {
+	CMD_HELLO,
+	CMD_LIST,
+	CMD_STATUS,
+	CMD_START,
+	CMD_STOP,
+	CMD_POWEROFF,
+	CMD_RESET,
+	CMD_RESTART,
+	CMD_ATTACH_ISO,
+	CMD_DETACH_ISO,
+	CMD_LIST_ISOS,
+	CMD_RELOAD,
+	CMD_SUBSCRIBE,
+	CMD_CONSOLE,
+	CMD_CONSOLE_LOG,
+	CMD_SHOW_COMMAND,
+	CMD_START_ALL,
+	CMD_STOP_ALL,
+	PROTO_NCMDS
+};
+
+/* Stable error codes; names in proto_error_names[]. */
+enum proto_error {
+	ERR_NONE,
+	ERR_INVALID_JSON,	/* "invalid-json" */
+	ERR_INVALID_UTF8,	/* "invalid-utf8" */
+	ERR_LINE_TOO_LONG,	/* "line-too-long" */
+	ERR_NOT_OBJECT,		/* "not-an-object" */
+	ERR_UNKNOWN_COMMAND,	/* "unknown-command" */
+	ERR_MISSING_ARGUMENT,	/* "missing-argument" */
+	ERR_BAD_ARGUMENT,	/* "bad-argument" */
+	ERR_VERSION,		/* "version-mismatch" */
+	ERR_NO_SUCH_VM,		/* "no-such-vm" */
+	ERR_PERMISSION,		/* "permission-denied" */
+	ERR_BUSY,		/* "busy" */
+	ERR_NOT_RUNNING,	/* "not-running" */
+	ERR_INVALID_CONFIG,	/* "invalid-config" */
+	ERR_FAILED,		/* "failed" */
+	ERR_INTERNAL,		/* "internal" */
+	PROTO_NERRORS
+};
+
+/* Argument types in a command's spec. */
+enum proto_arg_type {
+	ARG_STRING,
+	ARG_VMNAME,	/* string passing vm_name_check() */
+	ARG_PATH,	/* absolute path string */
+	ARG_INT,	/* integer >= 0 */
+	ARG_BOOL
+};
+
+struct proto_arg {
+	const char		*name;
+	enum proto_arg_type	 type;
+	int			 required;
+};
+
+#define PROTO_MAX_ARGS	4
+
+struct proto_cmd_entry {
+	const char		*name;
+	enum proto_cmd		 cmd;
+	int			 flags;
+#define CMD_F_READONLY	0x1	/* allowed for readonly_group */
+#define CMD_F_MUTATES	0x2	/* reply carries "changed" */
+	struct proto_arg	 args[PROTO_MAX_ARGS];
+	const char		*help;
+};
+
+extern const struct proto_cmd_entry	proto_cmds[PROTO_NCMDS];
+extern const char	*const proto_state_names[VM_NSTATES];
+extern const char	*const proto_exit_names[VM_NEXITS];
+extern const char	*const proto_stop_names[VM_NSTOPS];
+extern const char	*const proto_error_names[PROTO_NERRORS];
+
+const struct proto_cmd_entry *proto_cmd_lookup(const char *);
+const char	*proto_state_name(enum vm_state);
+int		 proto_state_from_name(const char *);	/* -1 unknown */
+const char	*proto_exit_name(enum vm_exit);
+int		 proto_exit_from_name(const char *);
+const char	*proto_stop_name(enum vm_stop_outcome);
+const char	*proto_error_name(enum proto_error);
+int		 proto_error_from_name(const char *);
+
+/* Field names used on the wire, defined once. */
+#define PF_ID		"id"
+#define PF_CMD		"cmd"
+#define PF_OK		"ok"
+#define PF_RESULT	"result"
+#define PF_ERROR	"error"
+#define PF_CODE		"code"
+#define PF_MESSAGE	"message"
+#define PF_EVENT	"event"
+#define PF_VERSION	"version"
+#define PF_NAME		"name"
+#define PF_STATE	"state"
+#define PF_PID		"pid"
+#define PF_VCPUS	"vcpus"
+#define PF_MEMORY_MB	"memory_mb"
+#define PF_VNC_HOST	"vnc_host"
+#define PF_VNC_PORT	"vnc_port"
+#define PF_UPTIME_S	"uptime_s"
+#define PF_ISO		"iso"
+#define PF_LAST_EXIT	"last_exit"
+#define PF_LAST_EXIT_TIME "last_exit_time"
+#define PF_CONSOLE	"console"
+#define PF_WAITING_FOR	"waiting_for"
+#define PF_CHANGED	"changed"
+#define PF_OUTCOME	"outcome"
+#define PF_VM		"vm"
+#define PF_VMS		"vms"
+#define PF_PROBLEMS	"problems"
+#define PF_NOTE		"note"
+
+/* Event names. */
+#define PROTO_EV_STATE		"state"		/* {"vm": {...}} */
+#define PROTO_EV_ADDED		"vm-added"	/* {"vm": {...}} */
+#define PROTO_EV_REMOVED	"vm-removed"	/* {"name": "..."} */
+
+/*
+ * The wire view of one VM: what list/status return and events carry.
+ * Strings are owned by the struct (proto_vm_info_clear frees them).
+ */
+struct vm_info {
+	char		*name;
+	enum vm_state	 state;
+	long		 pid;		/* -1: none */
+	int		 vcpus;
+	int		 memory_mb;
+	char		*vnc_host;	/* NULL: no VNC */
+	int		 vnc_port;	/* -1: none */
+	long long	 uptime_s;	/* -1: not running */
+	char		*iso;		/* NULL: none */
+	enum vm_exit	 last_exit;
+	long long	 last_exit_time;	/* unix time, 0: never */
+	int		 console;	/* serial console available */
+	char		*waiting_for;	/* missing storage path, or NULL */
+};
+
+json_t	*proto_vm_to_json(const struct vm_info *);
+int	 proto_vm_from_json(const json_t *, struct vm_info *, char **);
+void	 proto_vm_info_clear(struct vm_info *);
+
+/*
+ * Requests and replies.  proto_request_parse validates one line (UTF-8,
+ * JSON, object, known command, argument presence and types) and returns
+ * the request object (new reference) with *cmd set; on failure it returns
+ * NULL, sets *err and *message (new string) and, when the line held one,
+ * *id (new reference, else NULL) so the error reply can echo it.
+ * A legacy message ({"action": ...}) sets *legacy = 1 instead of *cmd.
+ */
+json_t	*proto_request_parse(const char *, size_t, enum proto_cmd *, int *,
+	    enum proto_error *, char **, json_t **);
+json_t	*proto_reply_ok(json_t *, json_t *);	/* steals result */
+json_t	*proto_reply_error(json_t *, enum proto_error, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+json_t	*proto_event(const char *, json_t *);	/* steals the body */
+/* Serialise to one line with trailing '\n' (new string). */
+char	*proto_dump(const json_t *, size_t *);
+
+/* Is buf[0..len) valid UTF-8 (no overlongs, no surrogates)? */
+int	 proto_utf8_valid(const char *, size_t);
+
+/*
+ * Line framer: feed bytes as they arrive, take complete lines out.
+ * A line longer than max is an error (the connection should close).
+ */
+struct proto_framer {
+	char	*buf;
+	size_t	 len;
+	size_t	 size;
+	size_t	 max;
+	size_t	 off;	/* start of the next unread line */
+};
+
+void	 proto_framer_init(struct proto_framer *, size_t);
+void	 proto_framer_free(struct proto_framer *);
+/* 0, or -1 when the pending line already exceeds max. */
+int	 proto_framer_feed(struct proto_framer *, const char *, size_t);
+/*
+ * Next complete line without its '\n' (and '\r'): 1 and *line/*len set
+ * (valid until the next feed), 0 when no complete line, -1 when the
+ * pending line exceeds max.
+ */
+int	 proto_framer_next(struct proto_framer *, const char **, size_t *);
+/* Bytes still buffered (an incomplete line). */
+size_t	 proto_framer_pending(const struct proto_framer *);
+
+/*
+ * Legacy protocol of the Python Anlasser.  The agent answers
+ * {"action":"list_vms"}, {"action":"get_vm_state","vm_name":N} and
+ * {"action":"set_vm_state","vm_name":N,"vm_target_state":"up"|"down"}.
+ */
+#define LEGACY_LIST_VMS		"list_vms"
+#define LEGACY_GET_VM_STATE	"get_vm_state"
+#define LEGACY_SET_VM_STATE	"set_vm_state"
+enum legacy_action {
+	LEGACY_LIST,
+	LEGACY_GET,
+	LEGACY_SET_UP,
+	LEGACY_SET_DOWN
+};
+/* Parse a legacy request: 0 with *action and *name (borrowed) or -1 and
+ * a legacy failure reply in *reply (new reference). */
+int	 proto_legacy_parse(const json_t *, enum legacy_action *,
+	    const char **, json_t **);
+json_t	*proto_legacy_failure(const char *, const char *);
+json_t	*proto_legacy_success(void);
+
+#endif
