@@ -1,0 +1,290 @@
+/*
+ * The agent's side of the monitors: spawn one per VM start, reconnect to
+ * the running ones after an agent restart (RUNDIR/NAME.sock), and turn
+ * their status messages into VM state.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "jline.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static void
+link_apply_status(struct vm *vm, const json_t *o)
+{
+	const char	*s;
+	json_t		*t;
+	int		 state;
+
+	t = json_object_get(o, PF_PID);
+	vm->pid = json_is_integer(t) ? (long)json_integer_value(t) : -1;
+	t = json_object_get(o, "monitor_pid");
+	if (json_is_integer(t))
+		vm->monitor_pid = (long)json_integer_value(t);
+	t = json_object_get(o, "started");
+	vm->started = json_is_integer(t) ? (time_t)json_integer_value(t) : 0;
+	s = json_string_value(json_object_get(o, PF_LAST_EXIT));
+	vm->last_exit = s != NULL && proto_exit_from_name(s) != -1 ?
+	    (enum vm_exit)proto_exit_from_name(s) : VM_EXIT_NONE;
+	t = json_object_get(o, PF_LAST_EXIT_TIME);
+	vm->last_exit_time = json_is_integer(t) ? json_integer_value(t) : 0;
+	t = json_object_get(o, PF_VNC_PORT);
+	if (json_is_integer(t))
+		vm->vnc_port = (int)json_integer_value(t);
+	s = json_string_value(json_object_get(o, PF_OUTCOME));
+	if (s != NULL) {
+		if (strcmp(s, proto_stop_name(VM_STOP_GRACEFUL)) == 0)
+			vm->outcome = VM_STOP_GRACEFUL;
+		else if (strcmp(s, proto_stop_name(VM_STOP_FORCED)) == 0)
+			vm->outcome = VM_STOP_FORCED;
+	}
+	s = json_string_value(json_object_get(o, PF_MESSAGE));
+	free(vm->message);
+	vm->message = s != NULL ? xstrdup(s) : NULL;
+	s = json_string_value(json_object_get(o, PF_STATE));
+	if (s != NULL && (state = proto_state_from_name(s)) != -1) {
+		if ((enum vm_state)state == vm->state) {
+			/* Same state, new details (pid, uptime): tell. */
+			json_t	*ev = proto_event(PROTO_EV_STATE, vm_json(vm));
+
+			server_broadcast(ev);
+			json_decref(ev);
+		} else
+			vm_set_state(vm, state);
+	}
+}
+
+static void
+link_line_cb(struct jline *jl, const char *line, size_t len, void *arg)
+{
+	struct vm	*vm = arg;
+	json_t		*o;
+	json_error_t	 err;
+	const char	*ev;
+
+	if ((o = json_loadb(line, len, 0, &err)) == NULL) {
+		log_warnx("%s: bad message from monitor: %s", vm->name,
+		    err.text);
+		return;
+	}
+	ev = json_string_value(json_object_get(o, PF_EVENT));
+	if (ev != NULL && strcmp(ev, "status") == 0)
+		link_apply_status(vm, o);
+	else if (json_is_false(json_object_get(o, PF_OK)))
+		log_warnx("%s: monitor: %s", vm->name,
+		    json_string_value(json_object_get(o, PF_MESSAGE)));
+	json_decref(o);
+}
+
+/* The monitor is gone: its last words are in RUNDIR/NAME.state. */
+void
+link_read_state(struct vm *vm)
+{
+	char	*path, *data;
+	json_t	*o;
+	int	 final = 0;
+
+	xasprintf(&path, "%s/%s.state", agent->rundir, vm->name);
+	data = read_file(path, 1 << 20, NULL);
+	free(path);
+	o = data != NULL ? json_loads(data, 0, NULL) : NULL;
+	free(data);
+	if (o != NULL) {
+		final = json_is_true(json_object_get(o, "final"));
+		if (final)
+			link_apply_status(vm, o);
+		json_decref(o);
+	}
+	if (!final && vm->state != VM_STOPPED && vm->state != VM_FAILED) {
+		free(vm->message);
+		if (vm->pid > 0 && kill(vm->pid, 0) == 0)
+			xasprintf(&vm->message, "%s: its monitor died; the "
+			    "hypervisor (pid %ld) is still running unsupervised",
+			    vm->name, vm->pid);
+		else
+			xasprintf(&vm->message, "%s: its monitor died",
+			    vm->name);
+		log_warnx("%s", vm->message);
+		vm->last_exit = VM_EXIT_MONITOR_LOST;
+		vm->last_exit_time = time(NULL);
+		vm_set_state(vm, VM_FAILED);
+	}
+}
+
+static void
+link_close_cb(struct jline *jl, const char *why, void *arg)
+{
+	struct vm	*vm = arg;
+
+	log_debug("%s: monitor link %s", vm->name, why);
+	jline_free(jl);
+	vm->link = NULL;
+	link_read_state(vm);
+	if (vm->removed && (vm->state == VM_STOPPED ||
+	    vm->state == VM_FAILED)) {
+		json_t	*ev, *body = json_object();
+
+		json_object_set_new(body, PF_NAME, json_string(vm->name));
+		ev = proto_event(PROTO_EV_REMOVED, body);
+		server_broadcast(ev);
+		json_decref(ev);
+		log_info("%s: removed from the configuration", vm->name);
+		vm_remove(vm);
+	}
+}
+
+static void
+link_attach(struct vm *vm, int fd)
+{
+	fd_nonblock(fd);
+	fd_cloexec(fd);
+	vm->link = jline_new(agent->base, fd, PROTO_LINE_MAX, link_line_cb,
+	    link_close_cb, vm);
+}
+
+static char *
+link_join(char **list, int n)
+{
+	char	*s = NULL, *t;
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		xasprintf(&t, "%s%s%s", s != NULL ? s : "", i > 0 ? "," : "",
+		    list[i] != NULL ? list[i] : "-");
+		free(s);
+		s = t;
+	}
+	return (s);
+}
+
+/* Spawn the VM's monitor; the start itself is reported by status events. */
+int
+link_start(struct vm *vm, char **cause)
+{
+	char	*argv[16], port[16], *taps = NULL, *macs = NULL;
+	int	 sv[2], n = 0;
+	pid_t	 pid;
+
+	vm_allocate(vm);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		xasprintf(cause, "%s: socketpair: %s", vm->name,
+		    strerror(errno));
+		return (-1);
+	}
+	fd_cloexec(sv[0]);
+	argv[n++] = agent->monitor_path;
+	if (agent->foreground)
+		argv[n++] = "-F";
+	if (agent->debug)
+		argv[n++] = "-d";
+	argv[n++] = "-c";
+	argv[n++] = agent->confdir;
+	argv[n++] = "-r";
+	argv[n++] = agent->rundir;
+	if (vm->vnc_port > 0) {
+		snprintf(port, sizeof port, "%d", vm->vnc_port);
+		argv[n++] = "-p";
+		argv[n++] = port;
+	}
+	if (vm->conf->nnics > 0) {
+		taps = link_join(vm->taps, vm->conf->nnics);
+		macs = link_join(vm->macs, vm->conf->nnics);
+		argv[n++] = "-t";
+		argv[n++] = taps;
+		argv[n++] = "-m";
+		argv[n++] = macs;
+	}
+	argv[n++] = vm->name;
+	argv[n] = NULL;
+	pid = proc_spawn(argv, -1, agent->foreground ? 2 : -1,
+	    agent->foreground ? 2 : -1, sv[1]);
+	free(taps);
+	free(macs);
+	close(sv[1]);
+	if (pid == -1) {
+		xasprintf(cause, "%s: cannot run %s: %s", vm->name,
+		    agent->monitor_path, strerror(errno));
+		close(sv[0]);
+		return (-1);
+	}
+	vm->monitor_pid = pid;
+	vm->outcome = VM_NSTOPS;
+	free(vm->message);
+	vm->message = NULL;
+	if (vm->link != NULL)
+		jline_free(vm->link);
+	link_attach(vm, sv[0]);
+	vm_set_state(vm, VM_STARTING);
+	return (0);
+}
+
+/* Send a command to the VM's monitor. */
+int
+link_send(struct vm *vm, const char *cmd, int timeout)
+{
+	json_t	*o;
+	int	 r;
+
+	if (vm->link == NULL)
+		return (-1);
+	o = json_object();
+	json_object_set_new(o, PF_CMD, json_string(cmd));
+	if (timeout >= 0)
+		json_object_set_new(o, "timeout", json_integer(timeout));
+	r = jline_send(vm->link, o);
+	json_decref(o);
+	return (r);
+}
+
+/* After an agent (re)start: find the monitors that are still running. */
+void
+link_adopt_all(void)
+{
+	struct vm		*vm;
+	struct sockaddr_un	 sun;
+	char			*path;
+	int			 fd;
+
+	TAILQ_FOREACH(vm, &agent->vms, entry) {
+		xasprintf(&path, "%s/%s.sock", agent->rundir, vm->name);
+		if (!path_exists(path)) {
+			free(path);
+			link_read_state(vm);
+			continue;
+		}
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd != -1 && connect(fd, (struct sockaddr *)&sun,
+		    sizeof sun) == 0) {
+			log_info("%s: reconnected to its running monitor",
+			    vm->name);
+			link_attach(vm, fd);
+			/* Its first message is the status: assume live. */
+			vm->state = VM_STARTING;
+		} else {
+			if (fd != -1)
+				close(fd);
+			log_info("%s: removing stale %s", vm->name, path);
+			unlink(path);
+			link_read_state(vm);
+		}
+		free(path);
+	}
+}
