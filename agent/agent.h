@@ -23,11 +23,14 @@ struct client;
 #define AGENT_CLIENT_OUT_MAX	(4 << 20)	/* unread replies/events */
 #define AGENT_TAP_BASE		100		/* allocated taps: tap100.. */
 
+struct waitgroup;
+
 /* A request waiting for a VM to reach a state (start/stop with wait). */
 struct waiter {
 	struct client		*client;
 	json_t			*id;
 	enum proto_cmd		 cmd;
+	struct waitgroup	*group;		/* stop-all */
 	TAILQ_ENTRY(waiter)	 entry;
 };
 TAILQ_HEAD(waiters, waiter);
@@ -93,7 +96,7 @@ void		 client_reply_error(struct client *, json_t *,
 /* cmd.c */
 void		 cmd_dispatch(struct client *, enum proto_cmd, json_t *,
 		     int);
-void		 cmd_legacy(struct client *, json_t *);
+void		 cmd_legacy(struct client *, json_t *, int);
 void		 cmd_waiters_check(struct vm *);
 void		 cmd_client_gone(struct client *);
 

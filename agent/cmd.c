@@ -98,7 +98,26 @@ cmd_dispatch(struct client *c, enum proto_cmd cmd, json_t *req, int readonly)
 
 /* ------------------------------------------------------------- waiting */
 
+/* stop-all: one reply once every VM it stopped is down. */
+struct waitgroup {
+	json_t	*results;
+	int	 pending;
+	int	 answered;
+};
+
 static void
+waiter_free(struct vm *vm, struct waiter *w)
+{
+	TAILQ_REMOVE(&vm->waiters, w, entry);
+	if (w->group != NULL && --w->group->pending == 0) {
+		json_decref(w->group->results);
+		free(w->group);
+	}
+	json_decref(w->id);
+	free(w);
+}
+
+static struct waiter *
 waiter_add(struct client *c, struct vm *vm, json_t *id, enum proto_cmd cmd)
 {
 	struct waiter	*w;
@@ -108,6 +127,7 @@ waiter_add(struct client *c, struct vm *vm, json_t *id, enum proto_cmd cmd)
 	w->id = json_incref(id);
 	w->cmd = cmd;
 	TAILQ_INSERT_TAIL(&vm->waiters, w, entry);
+	return (w);
 }
 
 static json_t *
@@ -143,9 +163,24 @@ waiter_done(struct vm *vm, struct waiter *w)
 			return (1);
 		}
 		return (0);
+	case CMD_STOP_ALL:
+		if (VM_LIVE(vm))
+			return (0);
+		r = json_object();
+		json_object_set_new(r, PF_NAME, json_string(vm->name));
+		json_object_set_new(r, PF_OUTCOME, json_string(
+		    proto_stop_name(vm->outcome != VM_NSTOPS ? vm->outcome :
+		    VM_STOP_GRACEFUL)));
+		json_array_append_new(w->group->results, r);
+		if (w->group->pending == 1) {
+			r = json_object();
+			json_object_set_new(r, PF_CHANGED, json_true());
+			json_object_set(r, "results", w->group->results);
+			client_reply_ok(w->client, w->id, r);
+		}
+		return (1);
 	case CMD_STOP:
 	case CMD_POWEROFF:
-	case CMD_STOP_ALL:
 		if (VM_LIVE(vm))
 			return (0);
 		r = cmd_result(vm, 1);
@@ -168,11 +203,8 @@ cmd_waiters_check(struct vm *vm)
 	struct waiter	*w, *next;
 
 	TAILQ_FOREACH_SAFE(w, &vm->waiters, entry, next) {
-		if (!waiter_done(vm, w))
-			continue;
-		TAILQ_REMOVE(&vm->waiters, w, entry);
-		json_decref(w->id);
-		free(w);
+		if (waiter_done(vm, w))
+			waiter_free(vm, w);
 	}
 }
 
@@ -184,11 +216,8 @@ cmd_client_gone(struct client *c)
 
 	TAILQ_FOREACH(vm, &agent->vms, entry) {
 		TAILQ_FOREACH_SAFE(w, &vm->waiters, entry, next) {
-			if (w->client != c)
-				continue;
-			TAILQ_REMOVE(&vm->waiters, w, entry);
-			json_decref(w->id);
-			free(w);
+			if (w->client == c)
+				waiter_free(vm, w);
 		}
 	}
 }
@@ -515,7 +544,7 @@ cmd_list_isos(struct client *c, struct vm *vm, json_t *req, json_t *id)
 	while ((d = strsep(&p, ":")) != NULL) {
 		if (*d == '\0')
 			continue;
-		json_array_append_new(dirs, json_string(d));
+		json_array_append_new(dirs, proto_json_string(d));
 		if ((dp = opendir(d)) == NULL)
 			continue;
 		while ((de = readdir(dp)) != NULL) {
@@ -527,7 +556,7 @@ cmd_list_isos(struct client *c, struct vm *vm, json_t *req, json_t *id)
 			if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
 				e = json_object();
 				json_object_set_new(e, "path",
-				    json_string(path));
+				    proto_json_string(path));
 				json_object_set_new(e, "size",
 				    json_integer(sb.st_size));
 				json_array_append_new(isos, e);
@@ -628,17 +657,36 @@ cmd_show_command(struct client *c, struct vm *vm, json_t *req, json_t *id)
 	client_reply_ok(c, id, o);
 }
 
+static int
+cmd_autostart_cmp(const void *a, const void *b)
+{
+	const struct vm	*va = *(struct vm *const *)a;
+	const struct vm	*vb = *(struct vm *const *)b;
+
+	if (va->conf->autostart_order != vb->conf->autostart_order)
+		return (va->conf->autostart_order < vb->conf->autostart_order ?
+		    -1 : 1);
+	return (strcmp(va->name, vb->name));
+}
+
 static void
 cmd_start_all(struct client *c, struct vm *vm, json_t *req, json_t *id)
 {
-	json_t	*o, *started, *waiting, *failed;
-	char	*cause = NULL;
-	const char *missing;
+	json_t		 *o, *started, *waiting, *failed;
+	char		 *cause = NULL;
+	const char	 *missing;
+	struct vm	**list;
+	int		  n = 0, i;
 
+	list = xcalloc(agent->nvms + 1, sizeof *list);
+	TAILQ_FOREACH(vm, &agent->vms, entry)
+		list[n++] = vm;
+	qsort(list, n, sizeof *list, cmd_autostart_cmp);
 	started = json_array();
 	waiting = json_array();
 	failed = json_array();
-	TAILQ_FOREACH(vm, &agent->vms, entry) {
+	for (i = 0; i < n; i++) {
+		vm = list[i];
 		if (!vm->conf->autostart || VM_LIVE(vm) || vm->removed)
 			continue;
 		if ((missing = vm_missing_path(vm)) != NULL) {
@@ -658,6 +706,7 @@ cmd_start_all(struct client *c, struct vm *vm, json_t *req, json_t *id)
 		}
 		json_array_append_new(started, json_string(vm->name));
 	}
+	free(list);
 	o = json_object();
 	json_object_set_new(o, PF_CHANGED,
 	    json_boolean(json_array_size(started) > 0));
@@ -670,27 +719,35 @@ cmd_start_all(struct client *c, struct vm *vm, json_t *req, json_t *id)
 static void
 cmd_stop_all(struct client *c, struct vm *vm, json_t *req, json_t *id)
 {
-	json_t	*o, *stopping;
+	struct waitgroup	*g;
+	struct waiter		*w;
+	json_t			*o;
 
-	stopping = json_array();
+	g = xcalloc(1, sizeof *g);
+	g->results = json_array();
 	TAILQ_FOREACH_REVERSE(vm, &agent->vms, vms, entry) {
 		if (!VM_LIVE(vm))
 			continue;
 		if (vm->state != VM_STOPPING)
 			link_send(vm, "stop", vm->conf->shutdown_timeout);
-		json_array_append_new(stopping, json_string(vm->name));
+		w = waiter_add(c, vm, id, CMD_STOP_ALL);
+		w->group = g;
+		g->pending++;
 	}
-	o = json_object();
-	json_object_set_new(o, PF_CHANGED,
-	    json_boolean(json_array_size(stopping) > 0));
-	json_object_set_new(o, "stopping", stopping);
-	client_reply_ok(c, id, o);
+	if (g->pending == 0) {
+		json_decref(g->results);
+		free(g);
+		o = json_object();
+		json_object_set_new(o, PF_CHANGED, json_false());
+		json_object_set_new(o, "results", json_array());
+		client_reply_ok(c, id, o);
+	}
 }
 
 /* ------------------------------------------------------------- legacy */
 
 void
-cmd_legacy(struct client *c, json_t *req)
+cmd_legacy(struct client *c, json_t *req, int readonly)
 {
 	enum legacy_action	 action;
 	const char		*name;
@@ -699,6 +756,14 @@ cmd_legacy(struct client *c, json_t *req)
 	char			*cause = NULL;
 
 	if (proto_legacy_parse(req, &action, &name, &reply) == -1) {
+		client_send(c, reply);
+		json_decref(reply);
+		return;
+	}
+	if (readonly && (action == LEGACY_SET_UP ||
+	    action == LEGACY_SET_DOWN)) {
+		reply = proto_legacy_failure(LEGACY_E_PERMISSION,
+		    "members of the readonly_group may not change VM states");
 		client_send(c, reply);
 		json_decref(reply);
 		return;
@@ -721,7 +786,7 @@ cmd_legacy(struct client *c, json_t *req)
 		return;
 	}
 	if ((vm = vm_find(name)) == NULL) {
-		reply = proto_legacy_failure("vm_not_found",
+		reply = proto_legacy_failure(LEGACY_E_NOT_FOUND,
 		    "no VM with this name is configured");
 		client_send(c, reply);
 		json_decref(reply);
@@ -729,7 +794,7 @@ cmd_legacy(struct client *c, json_t *req)
 	}
 	if (action == LEGACY_SET_UP && !VM_LIVE(vm) &&
 	    link_start(vm, &cause) == -1) {
-		reply = proto_legacy_failure("start_failed", cause);
+		reply = proto_legacy_failure(LEGACY_E_START_FAILED, cause);
 		free(cause);
 	} else if (action == LEGACY_SET_DOWN && VM_LIVE(vm) &&
 	    vm->state != VM_STOPPING)

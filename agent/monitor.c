@@ -886,7 +886,11 @@ main(int argc, char **argv)
 	struct mon	*mon = &mon0;
 	char		*cause = NULL, *p, *taps = NULL, *macs = NULL, buf[32];
 	int		 ch, debug = 0, foreground = 0, dry = 0, i;
+	int		 agent_fd = -1;
 
+	/* Descriptor 3: the link to the agent that spawned us. */
+	if (fcntl(3, F_GETFD) != -1)
+		agent_fd = 3;
 	signal(SIGPIPE, SIG_IGN);
 	mon->vnc_port = -1;
 	mon->pid = -1;
@@ -980,11 +984,9 @@ main(int argc, char **argv)
 	ev_listen = event_new(mon->base, listen_fd, EV_READ | EV_PERSIST,
 	    mon_accept_cb, mon);
 	event_add(ev_listen, NULL);
-	/* Descriptor 3: the link to the agent that spawned us. */
-	if (fcntl(3, F_GETFD) != -1)
-		mon_add_client(mon, 3);
-
 	mon->state = VM_STARTING;
+	if (agent_fd != -1)
+		mon_add_client(mon, agent_fd);
 	mon_status_changed(mon);
 	if (mon->drv->prepare(mon, &cause) == -1) {
 		mon->last_exit = VM_EXIT_START_FAILED;

@@ -94,7 +94,7 @@ client_line_cb(struct jline *jl, const char *line, size_t len, void *arg)
 		return;
 	}
 	if (legacy)
-		cmd_legacy(c, req);
+		cmd_legacy(c, req, c->access == ACCESS_READONLY);
 	else
 		cmd_dispatch(c, cmd, req, c->access == ACCESS_READONLY);
 	json_decref(req);

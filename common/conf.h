@@ -12,6 +12,9 @@
 
 #include <sys/queue.h>
 
+#include <stddef.h>
+#include <stdio.h>
+
 #define CONF_DIR_DEFAULT	"/usr/local/etc/anlasser"
 #define CONF_AGENT_FILE		"anlasser.conf"
 #define CONF_VM_SECTION		"vm"
@@ -22,7 +25,7 @@
 #define VM_MAX_NICS		8	/* tapdev/bridge/mac + nic1_*..nic7_* */
 
 enum conf_type {
-	CONF_STRING,	/* any non-empty string */
+	CONF_STRING,	/* any non-empty string; length min..max if max > 0 */
 	CONF_PATH,	/* absolute path */
 	CONF_INT,	/* decimal integer in [min, max] */
 	CONF_BOOL,	/* y/yes/true/on/1, n/no/false/off/0 */
@@ -31,7 +34,11 @@ enum conf_type {
 	CONF_ENUM,	/* one of a '|' separated list (in .range) */
 	CONF_PORTRANGE,	/* LOW-HIGH */
 	CONF_PATHLIST,	/* colon-separated absolute paths */
-	CONF_RESOLUTION	/* WIDTHxHEIGHT */
+	CONF_RESOLUTION, /* WIDTHxHEIGHT, .range "640x480-1920x1200" */
+	CONF_ADDR,	/* numeric IPv4 or IPv6 address */
+	CONF_VMNAME,	/* vm_name_check() */
+	CONF_FILENAME,	/* a file name without '/' */
+	CONF_GROUP	/* group name, 1-32 of [A-Za-z0-9_.-], not '-' first */
 };
 
 /* One key: the single definition validation and docs come from. */
@@ -45,7 +52,17 @@ struct conf_key {
 #define CONF_F_REQUIRED	0x1
 #define CONF_F_INDEXED	0x2	/* name has %d, index 1..(VM_MAX_*-1) */
 #define CONF_F_LEGACY	0x4	/* key of the original Python Anlasser */
+#define CONF_F_SECRET	0x8	/* never show the value in messages */
 	const char	*help;	/* one line for --check and the man page */
+	const char	*unit;	/* CONF_INT: "MiB", "seconds" ... or NULL */
+	int		 nindex; /* CONF_F_INDEXED: index 1..nindex */
+	/*
+	 * Where the value goes: byte offset into struct vm_conf or struct
+	 * agent_conf (char * for text types, int for CONF_INT/CONF_BOOL;
+	 * CONF_RESOLUTION and CONF_PORTRANGE store two ints, at off and
+	 * off2).  Indexed keys: off is index 0, each index adds stride.
+	 */
+	size_t		 off, off2, stride;
 };
 
 extern const struct conf_key	conf_vm_keys[];
@@ -68,6 +85,7 @@ struct vm_conf {
 	int		 cpu_threads;
 	char		*disks[VM_MAX_DISKS];	/* [0] = storage_path */
 	int		 ndisks;
+	int		 disk_sector_size;	/* 512 or 4096 */
 	char		*uefi_vars;	/* uefi_vars_storage_path */
 	struct vm_nic	 nics[VM_MAX_NICS];	/* [0] = tapdev/bridge/mac */
 	int		 nnics;
@@ -97,9 +115,10 @@ struct agent_conf {
 	char	*bhyvectl;
 	char	*ifconfig;
 	char	*qemu;
+	char	*qemu_accel;		/* auto, kvm or tcg */
 	char	*uefi_firmware;
 	char	*uefi_vars_template;
-	char	*iso_dirs;		/* colon separated */
+	char	*iso_dirs;		/* colon separated; "": none */
 	int	 vnc_port_min;
 	int	 vnc_port_max;
 	char	*socket_group;		/* NULL: none */
@@ -172,5 +191,12 @@ const char	*vm_name_check(const char *);
  */
 int		 conf_ini_set(const char *, const char *, const char *,
 		     char **);
+
+/*
+ * `anlasser-agent --check -c DIR`: load DIR and print every problem, one
+ * per line, to out; when there is none print "DIR: N VMs, no problems".
+ * Returns 0 when clean, 1 when there were problems.
+ */
+int		 conf_check(const char *, FILE *);
 
 #endif

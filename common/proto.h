@@ -123,7 +123,8 @@ struct proto_cmd_entry {
 	enum proto_cmd		 cmd;
 	int			 flags;
 #define CMD_F_READONLY	0x1	/* allowed for readonly_group */
-#define CMD_F_MUTATES	0x2	/* reply carries "changed" */
+#define CMD_F_MUTATES	0x2	/* changes VM state; one-VM replies carry
+				   "changed" */
 	struct proto_arg	 args[PROTO_MAX_ARGS];
 	const char		*help;
 };
@@ -140,8 +141,14 @@ int		 proto_state_from_name(const char *);	/* -1 unknown */
 const char	*proto_exit_name(enum vm_exit);
 int		 proto_exit_from_name(const char *);
 const char	*proto_stop_name(enum vm_stop_outcome);
+int		 proto_stop_from_name(const char *);
 const char	*proto_error_name(enum proto_error);
 int		 proto_error_from_name(const char *);
+/* "a VM name", "a boolean" ...: for messages and usage text. */
+const char	*proto_arg_type_name(enum proto_arg_type);
+/* The argument spec of a command by name, NULL if it takes none such. */
+const struct proto_arg *proto_cmd_arg(const struct proto_cmd_entry *,
+		    const char *);
 
 /* Field names used on the wire, defined once. */
 #define PF_ID		"id"
@@ -172,6 +179,23 @@ int		 proto_error_from_name(const char *);
 #define PF_VMS		"vms"
 #define PF_PROBLEMS	"problems"
 #define PF_NOTE		"note"
+#define PF_AGENT	"agent"		/* hello: agent version string */
+#define PF_DRIVER	"driver"	/* hello: "bhyve" or "qemu" */
+#define PF_WAIT		"wait"
+#define PF_TIMEOUT	"timeout"
+#define PF_PATH		"path"
+#define PF_BOOT		"boot"
+#define PF_SIZE		"size"
+#define PF_DIRS		"dirs"
+#define PF_ISOS		"isos"
+#define PF_LINES	"lines"
+#define PF_ARGV		"argv"
+#define PF_ADDED	"added"
+#define PF_REMOVED	"removed"
+#define PF_STARTED	"started"
+#define PF_WAITING	"waiting"
+#define PF_FAILED	"failed"
+#define PF_RESULTS	"results"
 
 /* Event names. */
 #define PROTO_EV_STATE		"state"		/* {"vm": {...}} */
@@ -198,26 +222,47 @@ struct vm_info {
 	char		*waiting_for;	/* missing storage path, or NULL */
 };
 
-json_t	*proto_vm_to_json(const struct vm_info *);
+/* Empty info: no strings, pid/vnc_port/uptime -1, state stopped. */
+void	 proto_vm_info_init(struct vm_info *);
+json_t	*proto_vm_to_json(const struct vm_info *);	/* new reference */
+/* 0, or -1 with *cause (new string) and the info cleared. */
 int	 proto_vm_from_json(const json_t *, struct vm_info *, char **);
+/* Free the strings and reset to proto_vm_info_init's values. */
 void	 proto_vm_info_clear(struct vm_info *);
 
 /*
  * Requests and replies.  proto_request_parse validates one line (UTF-8,
- * JSON, object, known command, argument presence and types) and returns
- * the request object (new reference) with *cmd set; on failure it returns
- * NULL, sets *err and *message (new string) and, when the line held one,
- * *id (new reference, else NULL) so the error reply can echo it.
- * A legacy message ({"action": ...}) sets *legacy = 1 instead of *cmd.
+ * JSON, object, known command, argument presence and types, no unknown
+ * fields) and returns the request object (new reference) with *cmd set;
+ * on failure it returns NULL and sets *err and *message (new string)
+ * and *id: a new reference to the request's "id" (any JSON type) when
+ * the line parsed as an object holding one, else NULL, so the error
+ * reply can echo it.  On success *id is NULL: take the id from the
+ * request.  Any of legacy, err, message and id may be NULL when the
+ * caller does not want them.
+ * A legacy message ({"action": ...} and no "cmd") returns the object and
+ * sets *legacy = 1 instead of *cmd (else *legacy = 0).
+ * An optional argument given as JSON null counts as absent.
  */
 json_t	*proto_request_parse(const char *, size_t, enum proto_cmd *, int *,
 	    enum proto_error *, char **, json_t **);
+/*
+ * Replies echo the id (borrowed; NULL: no "id" in the reply).  A NULL
+ * result means {}.  An event's body is an object whose fields are put
+ * next to "event" (NULL: none).
+ */
 json_t	*proto_reply_ok(json_t *, json_t *);	/* steals result */
 json_t	*proto_reply_error(json_t *, enum proto_error, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 json_t	*proto_event(const char *, json_t *);	/* steals the body */
 /* Serialise to one line with trailing '\n' (new string). */
 char	*proto_dump(const json_t *, size_t *);
+/*
+ * A JSON string that never fails (json_string() returns NULL on invalid
+ * UTF-8, e.g. a file name from disk): bytes that are not UTF-8 become
+ * '?', NULL gives JSON null.  New reference.
+ */
+json_t	*proto_json_string(const char *);
 
 /* Is buf[0..len) valid UTF-8 (no overlongs, no surrogates)? */
 int	 proto_utf8_valid(const char *, size_t);
@@ -232,20 +277,29 @@ struct proto_framer {
 	size_t	 size;
 	size_t	 max;
 	size_t	 off;	/* start of the next unread line */
+	size_t	 lstart;	/* start of the incomplete last line */
+	int	 error;		/* a line exceeded max */
 };
 
+/* max 0 means PROTO_LINE_MAX. */
 void	 proto_framer_init(struct proto_framer *, size_t);
 void	 proto_framer_free(struct proto_framer *);
-/* 0, or -1 when the pending line already exceeds max. */
+/*
+ * 0, or -1 when a line exceeds max: the bytes from that line on are
+ * dropped at once (never buffered); lines completed before it can still
+ * be taken with proto_framer_next.
+ */
 int	 proto_framer_feed(struct proto_framer *, const char *, size_t);
 /*
- * Next complete line without its '\n' (and '\r'): 1 and *line/*len set
- * (valid until the next feed), 0 when no complete line, -1 when the
- * pending line exceeds max.
+ * Next complete line without its '\n' (and '\r'): 1 and *line, *len set
+ * (NUL-terminated, valid until the next feed), 0 when no complete line,
+ * -1 when no complete line is left and a line exceeded max.
  */
 int	 proto_framer_next(struct proto_framer *, const char **, size_t *);
 /* Bytes still buffered (an incomplete line). */
 size_t	 proto_framer_pending(const struct proto_framer *);
+/* Drop everything buffered (e.g. once the pending bytes went raw). */
+void	 proto_framer_reset(struct proto_framer *);
 
 /*
  * Legacy protocol of the Python Anlasser.  The agent answers
@@ -261,11 +315,32 @@ enum legacy_action {
 	LEGACY_SET_UP,
 	LEGACY_SET_DOWN
 };
-/* Parse a legacy request: 0 with *action and *name (borrowed) or -1 and
- * a legacy failure reply in *reply (new reference). */
+/* error_type and error_text values, as the Python Anlasser sent them. */
+#define LEGACY_E_MALFORMED	"client_message_malformed"
+#define LEGACY_E_NOT_FOUND	"vm_not_found"		/* ours */
+#define LEGACY_E_START_FAILED	"start_failed"		/* ours */
+#define LEGACY_E_PERMISSION	"permission_denied"	/* ours */
+#define LEGACY_T_ACTION_UNKNOWN	"requested_action_unknown"
+#define LEGACY_T_MISSING_KEY	"missing_mandatory_key"
+#define LEGACY_T_STATE_UNKNOWN	"target_vm_state_unknown"
+#define LEGACY_T_NAME_INVALID	"vm_name_invalid"	/* ours */
+/*
+ * Parse a legacy request: 0 with *action and *name (borrowed, NULL for
+ * list_vms, else a valid VM name) or -1 and a legacy failure reply in
+ * *reply (new reference).
+ */
 int	 proto_legacy_parse(const json_t *, enum legacy_action *,
 	    const char **, json_t **);
+/* {"result":"failure","error_type":T,"error_text":X,"error_extra_data":E} */
 json_t	*proto_legacy_failure(const char *, const char *);
-json_t	*proto_legacy_success(void);
+json_t	*proto_legacy_failure_extra(const char *, const char *, const char *,
+	    ...) __attribute__((format(printf, 3, 4)));
+json_t	*proto_legacy_success(void);	/* {"result":"success"} */
+/* {"vm_name": N, "vm_controller_pid": P}, an entry of vm_list. */
+json_t	*proto_legacy_vm_entry(const char *, long);
+/* {"result":"success","vm_list":[...]}; steals the array. */
+json_t	*proto_legacy_list_reply(json_t *);
+/* {"result":"success","vm_state":"vm_up","vm_pid":P} or "vm_down". */
+json_t	*proto_legacy_state_reply(int, long);
 
 #endif

@@ -69,8 +69,9 @@ def main():
         else:
             print("connection closed", file=sys.stderr)
             return 3
-    for line in it:
-        if nevents <= 0:
+    while nevents > 0:
+        line = next(it, None)
+        if line is None:
             break
         msg = json.loads(line)
         if "event" in msg:

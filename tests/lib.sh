@@ -52,6 +52,7 @@ lib_init() {
 	mkdir -p "$CONF" "$RUN" "$ANLASSER_FAKE_DIR" "$T/vms" "$T/log"
 	printf 'CODE' > "$T/BHYVE_UEFI_CODE.fd"
 	printf 'VARS' > "$T/BHYVE_UEFI_VARS.fd"
+	[ -n "$KEEP" ] && echo "# test dir: $T"
 	trap lib_cleanup EXIT
 }
 
