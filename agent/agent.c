@@ -323,6 +323,7 @@ main(int argc, char **argv)
 	if (server_listen(agent->socket_path, &agent->conf->agent) == -1)
 		fatalx("cannot listen on %s", agent->socket_path);
 	link_adopt_all();
+	autostart_init();
 
 	ev_hup = evsignal_new(agent->base, SIGHUP, agent_sighup_cb, NULL);
 	ev_term = evsignal_new(agent->base, SIGTERM, agent_sigterm_cb, NULL);

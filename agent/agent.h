@@ -49,6 +49,7 @@ struct vm {
 	enum vm_stop_outcome	 outcome;	/* of the last stop */
 	char			*message;	/* last error */
 	char			*iso_running;	/* ISO of the current boot */
+	char			*waiting_for;	/* missing storage path */
 
 	int			 vnc_port;	/* effective, -1 none */
 	char			*taps[VM_MAX_NICS];
@@ -107,10 +108,16 @@ void		 vm_remove(struct vm *);
 void		 vm_info_fill(struct vm *, struct vm_info *);
 json_t		*vm_json(struct vm *);
 void		 vm_set_state(struct vm *, enum vm_state);
+void		 vm_changed(struct vm *);
 void		 vm_allocate(struct vm *);
 void		 vm_alloc_load(void);
 void		 vm_alloc_save(void);
 const char	*vm_missing_path(struct vm *);
+
+/* autostart.c */
+void		 autostart_init(void);
+void		 autostart_run(json_t *, json_t *, json_t *);
+void		 autostart_forget(struct vm *);
 
 /* link.c */
 int		 link_start(struct vm *, char **);
@@ -120,5 +127,6 @@ void		 link_read_state(struct vm *);
 
 /* platform-*.c */
 int		 platform_peer_creds(int, uid_t *, gid_t *, pid_t *);
+void		 platform_check_shutdown_budget(void);
 
 #endif

@@ -657,56 +657,15 @@ cmd_show_command(struct client *c, struct vm *vm, json_t *req, json_t *id)
 	client_reply_ok(c, id, o);
 }
 
-static int
-cmd_autostart_cmp(const void *a, const void *b)
-{
-	const struct vm	*va = *(struct vm *const *)a;
-	const struct vm	*vb = *(struct vm *const *)b;
-
-	if (va->conf->autostart_order != vb->conf->autostart_order)
-		return (va->conf->autostart_order < vb->conf->autostart_order ?
-		    -1 : 1);
-	return (strcmp(va->name, vb->name));
-}
-
 static void
 cmd_start_all(struct client *c, struct vm *vm, json_t *req, json_t *id)
 {
-	json_t		 *o, *started, *waiting, *failed;
-	char		 *cause = NULL;
-	const char	 *missing;
-	struct vm	**list;
-	int		  n = 0, i;
+	json_t	*o, *started, *waiting, *failed;
 
-	list = xcalloc(agent->nvms + 1, sizeof *list);
-	TAILQ_FOREACH(vm, &agent->vms, entry)
-		list[n++] = vm;
-	qsort(list, n, sizeof *list, cmd_autostart_cmp);
 	started = json_array();
 	waiting = json_array();
 	failed = json_array();
-	for (i = 0; i < n; i++) {
-		vm = list[i];
-		if (!vm->conf->autostart || VM_LIVE(vm) || vm->removed)
-			continue;
-		if ((missing = vm_missing_path(vm)) != NULL) {
-			json_t	*w = json_object();
-
-			json_object_set_new(w, PF_NAME, json_string(vm->name));
-			json_object_set_new(w, PF_WAITING_FOR,
-			    json_string(missing));
-			json_array_append_new(waiting, w);
-			continue;
-		}
-		if (link_start(vm, &cause) == -1) {
-			json_array_append_new(failed, json_string(cause));
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		json_array_append_new(started, json_string(vm->name));
-	}
-	free(list);
+	autostart_run(started, waiting, failed);
 	o = json_object();
 	json_object_set_new(o, PF_CHANGED,
 	    json_boolean(json_array_size(started) > 0));

@@ -58,13 +58,9 @@ link_apply_status(struct vm *vm, const json_t *o)
 	vm->message = s != NULL ? xstrdup(s) : NULL;
 	s = json_string_value(json_object_get(o, PF_STATE));
 	if (s != NULL && (state = proto_state_from_name(s)) != -1) {
-		if ((enum vm_state)state == vm->state) {
-			/* Same state, new details (pid, uptime): tell. */
-			json_t	*ev = proto_event(PROTO_EV_STATE, vm_json(vm));
-
-			server_broadcast(ev);
-			json_decref(ev);
-		} else
+		if ((enum vm_state)state == vm->state)
+			vm_changed(vm);
+		else
 			vm_set_state(vm, state);
 	}
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,9 @@ vm_remove(struct vm *vm)
 		free(vm->taps[i]);
 		free(vm->macs[i]);
 	}
+	autostart_forget(vm);
 	free(vm->message);
+	free(vm->waiting_for);
 	free(vm->iso_running);
 	free(vm->name);
 	free(vm);
@@ -79,6 +82,18 @@ vm_missing_path(struct vm *vm)
 	}
 	if (vm->conf->iso_path != NULL && !path_exists(vm->conf->iso_path))
 		return (vm->conf->iso_path);
+	if (!path_exists(vm->conf->uefi_vars)) {
+		static char	dir[PATH_MAX];
+		char		*slash;
+
+		/* A missing vars file is copied; its directory must exist. */
+		strlcpy(dir, vm->conf->uefi_vars, sizeof dir);
+		if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+			*slash = '\0';
+			if (!path_exists(dir))
+				return (dir);
+		}
+	}
 	return (NULL);
 }
 
@@ -102,7 +117,7 @@ vm_info_fill(struct vm *vm, struct vm_info *info)
 	info->last_exit = vm->last_exit;
 	info->last_exit_time = vm->last_exit_time;
 	info->console = vm->conf->console;
-	info->waiting_for = NULL;
+	info->waiting_for = vm->waiting_for;
 }
 
 /* The wire object for list/status/events, plus agent-only extras. */
@@ -168,6 +183,17 @@ vm_set_state(struct vm *vm, enum vm_state state)
 	server_broadcast(ev);
 	json_decref(ev);
 	cmd_waiters_check(vm);
+}
+
+/* Details changed without a state change (pid, waiting): tell. */
+void
+vm_changed(struct vm *vm)
+{
+	json_t	*ev;
+
+	ev = proto_event(PROTO_EV_STATE, vm_json(vm));
+	server_broadcast(ev);
+	json_decref(ev);
 }
 
 /* ---------------------------------------------------------- allocations */

@@ -30,7 +30,10 @@ agent_pid=
 
 lib_cleanup() {
 	local pids p
-	[ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+	if [ -n "$agent_pid" ]; then
+		kill -9 "$agent_pid" 2>/dev/null
+		wait "$agent_pid" 2>/dev/null
+	fi
 	# Monitors and hypervisors started under this test's run dir.
 	for p in "$RUN"/*.pid "$ANLASSER_FAKE_DIR"/*.pid; do
 		[ -f "$p" ] || continue
@@ -183,4 +186,35 @@ done_testing() {
 	fi
 	echo "1..$tap_n"
 	[ "$tap_fail" -eq 0 ]
+}
+
+# --- QEMU driver with the real UEFI test guest ---------------------------
+# conf_agent_qemu PORTLOW-PORTHIGH [key=value...]: anlasser.conf for QEMU.
+conf_agent_qemu() {
+	local ports=$1; shift
+	{
+		echo "[agent]"
+		echo "driver = qemu"
+		echo "qemu_accel = tcg"
+		echo "uefi_firmware = /usr/share/OVMF/OVMF_CODE_4M.fd"
+		echo "uefi_vars_template = /usr/share/OVMF/OVMF_VARS_4M.fd"
+		echo "vnc_ports = $ports"
+		echo "log_dir = $T/log"
+		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+	} > "$CONF/anlasser.conf"
+}
+
+# guest_build: build (or reuse) the cached guest image; sets GUEST.
+guest_build() {
+	GUEST=${ANLASSER_GUEST_DIR:-$top_builddir/tests/guest/out}
+	"$top_srcdir/tests/guest/build-guest.sh" "$GUEST" >"$T/guest-build.log" 2>&1
+}
+
+# conf_vm_guest NAME [key=value...]: a VM booting a private copy of the
+# guest disk (the cached image is never written to).
+conf_vm_guest() {
+	local name=$1; shift
+	mkdir -p "$T/vms/$name"
+	cp --sparse=always "$GUEST/disk.img" "$T/vms/$name/disk.img"
+	conf_vm "$name" disk_sector_size=512 "$@"
 }
