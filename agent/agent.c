@@ -134,7 +134,7 @@ agent_reload(json_t **resultp, char **msg)
 
 			vm = vm_add(vc);
 			json_array_append_new(added, json_string(vm->name));
-			ev = proto_event(PROTO_EV_ADDED, vm_json(vm));
+			ev = vm_event(vm, PROTO_EV_ADDED);
 			server_broadcast(ev);
 			json_decref(ev);
 			continue;

@@ -107,6 +107,7 @@ struct vm	*vm_add(struct vm_conf *);
 void		 vm_remove(struct vm *);
 void		 vm_info_fill(struct vm *, struct vm_info *);
 json_t		*vm_json(struct vm *);
+json_t		*vm_event(struct vm *, const char *);
 void		 vm_set_state(struct vm *, enum vm_state);
 void		 vm_changed(struct vm *);
 void		 vm_allocate(struct vm *);

@@ -479,6 +479,7 @@ cmd_iso_set(struct client *c, struct vm *vm, json_t *id, const char *iso,
 		vm->conf->iso_path = iso != NULL ? xstrdup(iso) : NULL;
 		log_info("%s: ISO %s%s", vm->name, iso != NULL ? "attached: " :
 		    "detached", iso != NULL ? iso : "");
+		vm_changed(vm);
 	}
 	if (boot) {
 		xasprintf(&flag, "%s/%s.fresh-vars", agent->rundir, vm->name);

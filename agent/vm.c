@@ -179,10 +179,20 @@ vm_set_state(struct vm *vm, enum vm_state state)
 	log_debug("%s: %s -> %s", vm->name, proto_state_name(vm->state),
 	    proto_state_name(state));
 	vm->state = state;
-	ev = proto_event(PROTO_EV_STATE, vm_json(vm));
+	ev = vm_event(vm, PROTO_EV_STATE);
 	server_broadcast(ev);
 	json_decref(ev);
 	cmd_waiters_check(vm);
+}
+
+/* An event carrying the VM object: {"event": name, "vm": {...}}. */
+json_t *
+vm_event(struct vm *vm, const char *name)
+{
+	json_t	*body = json_object();
+
+	json_object_set_new(body, PF_VM, vm_json(vm));
+	return (proto_event(name, body));
 }
 
 /* Details changed without a state change (pid, waiting): tell. */
@@ -191,7 +201,7 @@ vm_changed(struct vm *vm)
 {
 	json_t	*ev;
 
-	ev = proto_event(PROTO_EV_STATE, vm_json(vm));
+	ev = vm_event(vm, PROTO_EV_STATE);
 	server_broadcast(ev);
 	json_decref(ev);
 }

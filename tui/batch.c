@@ -591,6 +591,7 @@ batch_console(struct batch *b)
 	json_decref(reply);
 	fd = client_detach(b->client);
 	b->client = NULL;
+	log_set_fatal_hook(console_restore);
 	if (console_run(fd, b->args[0], &cause) == -1) {
 		close(fd);
 		fprintf(stderr, "%s: %s\n", TUI_NAME, cause);

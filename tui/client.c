@@ -37,7 +37,7 @@ struct client {
 	client_event_cb		*event_cb;
 	void			*event_arg;
 	char			*error;
-	int			 stop;	/* stop dispatching (sync reply seen) */
+	int			 stop;	/* sync reply seen: stop */
 };
 
 /* A client_call in progress. */
@@ -462,7 +462,8 @@ client_call_raw(struct client *c, json_t *req, int timeout_ms, char **cause)
 				line = xrealloc(line, size);
 			}
 			if (len >= PROTO_LINE_MAX) {
-				client_lost(c, "the agent sent a line too long");
+				client_lost(c, "the agent sent a line too "
+				    "long");
 				goto lost;
 			}
 			line[len++] = ch;

@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #define CLIENT_CONNECT_TIMEOUT	10000	/* ms */
-#define CLIENT_CALL_TIMEOUT	30000	/* ms, a reply that is not deferred */
+#define CLIENT_CALL_TIMEOUT	30000	/* ms, a reply not deferred */
 
 struct client;
 

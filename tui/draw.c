@@ -189,7 +189,7 @@ draw_title(struct screen *s, const char *what)
 	attr = s->colour ? COLOR_PAIR(COLOUR_TITLE) | A_BOLD : A_REVERSE;
 	snprintf(left, sizeof left, " Anlasser: %s", what);
 	if (s->client == NULL || !s->up)
-		snprintf(right, sizeof right, "not connected ");
+		snprintf(right, sizeof right, "not connected, retrying ");
 	else
 		snprintf(right, sizeof right, "%zu VM%s, %zu running ",
 		    s->model.nvms, s->model.nvms == 1 ? "" : "s",

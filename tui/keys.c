@@ -15,13 +15,13 @@
 /* The VM actions, the same in the list and the details. */
 #define VM_ACTION_KEYS							\
 	{ 's', "s", "Start", 0, "start the VM", action_start },	\
-	{ 't', "t", "Stop", 0, "stop the VM gracefully (ACPI shutdown, "	\
+	{ 't', "t", "Stop", 0, "stop the VM gracefully (ACPI shutdown, " \
 	  "powered off after its timeout); asks first", action_stop },	\
 	{ 'p', "p", "Off", 0, "power the VM off at once; asks first",	\
 	  action_poweroff },						\
 	{ 'x', "x", "Reset", 0, "hard-reset the VM; asks first",	\
 	  action_reset },						\
-	{ 'r', "r", "Restart", 0, "shut the VM down and start it again",	\
+	{ 'r', "r", "Restart", 0, "shut the VM down and start it again", \
 	  action_restart },						\
 	{ 'i', "i", "ISO", 0, "attach an ISO image (choose from the "	\
 	  "agent's ISO directories)", action_attach_iso },		\

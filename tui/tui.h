@@ -18,7 +18,7 @@
 
 /* Exit statuses (batch mode); written up in anlasser-tui.1. */
 #define EXIT_OK		0
-#define EXIT_FAILED	1	/* the agent refused or the operation failed */
+#define EXIT_FAILED	1	/* the agent refused, or it failed */
 #define EXIT_USAGE	2
 #define EXIT_UNREACHABLE 3	/* connect failed or the connection dropped */
 
@@ -34,7 +34,7 @@ enum model_sort {
 
 struct model_vm {
 	struct vm_info	 info;
-	double		 stamp;		/* mono_now() when info arrived */
+	double		 stamp;		/* mono_now() at arrival */
 	json_t		*extra;		/* the whole wire object */
 };
 
@@ -61,7 +61,8 @@ extern const struct model_sort_entry	model_sorts[MODEL_NSORTS];
 void		 model_init(struct model *);
 void		 model_free(struct model *);
 struct model_vm	*model_find(const struct model *, const char *);
-int		 model_update(struct model *, const json_t *, double, char **);
+int		 model_update(struct model *, const json_t *, double,
+		     char **);
 int		 model_set_list(struct model *, const json_t *, double,
 		     char **);
 void		 model_remove(struct model *, const char *);
@@ -87,22 +88,22 @@ struct screen;
 
 struct key_binding {
 	int		 key;
-	const char	*label;		/* as the help screen shows it */
+	const char	*label;		/* as the help shows it */
 	const char	*footer;	/* word in the footer, NULL: none */
 	int		 flags;
-#define KEY_F_PIN	0x1		/* always in the footer, at the right */
+#define KEY_F_PIN	0x1		/* always in the footer */
 	const char	*help;
 	void		(*fn)(struct screen *);
 };
 
 struct view {
-	const char		 *name;		/* for the help screen */
+	const char		 *name;		/* help, man page */
 	const struct key_binding *keys;
 	size_t			  nkeys;
 	void			(*draw)(struct screen *);
 	/* A typed character no key binding took (text entry); NULL: none. */
 	void			(*text)(struct screen *, int);
-	int			  overlay;	/* drawn over the view below */
+	int			  overlay;	/* over the view below */
 };
 
 #define SCREEN_MAXVIEWS	8
@@ -112,7 +113,7 @@ struct screen {
 	const char		*socket;
 	struct client		*client;
 	int			 up;		/* hello and list done */
-	char			*conn_error;	/* why we are not connected */
+	char			*conn_error;	/* why not connected */
 	double			 retry_at;
 	double			 retry_delay;
 
@@ -121,26 +122,26 @@ struct screen {
 	int			 nstack;
 
 	char			*sel;		/* list: selected VM */
-	size_t			 top;		/* list: first row shown */
+	size_t			 top;		/* list: first row */
 
 	char			*detail;	/* details: which VM */
 	json_t			*detail_argv;
 	json_t			*detail_log;
 	char			*detail_log_error;
 	int			 detail_scroll;
-	int			 detail_rows;	/* rows of the last draw */
+	int			 detail_rows;	/* rows last drawn */
 
 	int			 help_scroll;
 	int			 help_rows;
 	const struct view	*help_of;
 
-	enum proto_cmd		 confirm_cmd;	/* confirm: what and whom */
+	enum proto_cmd		 confirm_cmd;	/* confirm: what */
 	char			*confirm_vm;
 	char			*confirm_text;
 
-	char			 input[SCREEN_INPUT_MAX];	/* filter */
+	char			 input[SCREEN_INPUT_MAX]; /* filter */
 
-	json_t			*isos;		/* chooser: [{path, size}] */
+	json_t			*isos;		/* [{path, size}] */
 	char			*iso_vm;
 	char			 iso_filter[SCREEN_INPUT_MAX];
 	size_t			 iso_sel;
@@ -149,10 +150,10 @@ struct screen {
 
 	char			*msg;
 	int			 msg_error;
-	double			 msg_until;	/* 0: until the next key */
+	double			 msg_until;	/* 0: until a key */
 
 	int			 colour;
-	int			 drop;		/* close the connection */
+	int			 drop;		/* close the client */
 	int			 dirty;
 	int			 quit;
 };
@@ -257,8 +258,8 @@ void		 help_page_down(struct screen *);
 
 /* prompt.c */
 /* Ask before doing cmd to vm: y does it, n or Esc does not. */
-void		 prompt_confirm(struct screen *, enum proto_cmd, const char *,
-		     const char *);
+void		 prompt_confirm(struct screen *, enum proto_cmd,
+		     const char *, const char *);
 void		 view_confirm_draw(struct screen *);
 void		 confirm_yes(struct screen *);
 void		 confirm_no(struct screen *);
@@ -303,7 +304,7 @@ struct batch_verb {
 	enum proto_cmd	 cmd;
 	int		 minargs;
 	int		 maxargs;
-	const char	*args;		/* positional arguments, for usage */
+	const char	*args;		/* positional, for usage */
 	int		 options;	/* BATCH_O_* */
 	int		 timeout;	/* seconds to wait for the reply */
 	int		(*handler)(struct batch *);

@@ -16,8 +16,8 @@
 struct list_column {
 	const char	*title;
 	int		 width;		/* at least */
-	int		 flex;		/* share of the room left over */
-	int		 drop;		/* dropped first: highest; 0 never */
+	int		 flex;		/* share of the room left */
+	int		 drop;		/* highest dropped first */
 	int		 right;		/* right-aligned */
 	int		 sort;		/* enum model_sort, -1: none */
 	void		(*cell)(const struct model_vm *, double, char *,
@@ -268,7 +268,8 @@ list_draw_header(struct screen *s, const int *widths)
 			/* Mark the sort column with an arrow by its title. */
 			mvaddch(1, c->right ? x + widths[i] -
 			    draw_width(c->title) - 1 : x + draw_width(c->title),
-			    (s->model.reverse ? ACS_UARROW : ACS_DARROW) | attr);
+			    (s->model.reverse ? ACS_UARROW : ACS_DARROW) |
+			    attr);
 		}
 		x += widths[i] + 1;
 	}

@@ -10,10 +10,16 @@
 #   wait_screen SECS TEXT           until the screen holds TEXT; 0/1
 #   wait_gone SECS TEXT             until it does not any more; 0/1
 #   tui_exited                      the TUI has exited (EXITED= line)
+#   stty_sane                       the terminal is back in cooked mode
 
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "Bail out! tmux is not installed (Debian: apt-get install tmux)"
+	exit 99
+fi
 export TMUX_TMPDIR="$T/tmux"
 mkdir -p "$TMUX_TMPDIR"
 TM_NAME="anl-tui-$$"
+TUI=$(cd "$(dirname "$TUI")" && pwd)/anlasser-tui
 
 tm() {
 	tmux -L "$TM_NAME" -f /dev/null "$@"
@@ -88,6 +94,16 @@ wait_row() {
 		[ "$(date +%s)" -ge "$end" ] && return 1
 		sleep 0.1
 	done
+}
+
+# stty_sane: after the TUI, is the terminal in its usual mode again?
+stty_sane() {
+	local w
+	wait_for 5 test -s "$T/stty.after" || return 1
+	for w in icanon echo isig icrnl opost; do
+		grep -Eq "(^| )$w( |\$)" "$T/stty.after" || return 1
+	done
+	return 0
 }
 
 tui_exited() {
