@@ -21,12 +21,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "compat.h"
+#include "console.h"
 #include "driver.h"
 #include "log.h"
 #include "monitor.h"
@@ -35,6 +39,7 @@
 #include "xmalloc.h"
 
 #define BHYVE_TOOL_TIMEOUT	15000	/* ms */
+#define BHYVE_SETTLE_MS		1000	/* alive this long: started */
 #define BHYVE_KBDLAYOUT_DIR	"/usr/share/bhyve/kbdlayout"
 #define BHYVE_SLOT_CD		3
 #define BHYVE_SLOT_DISK0	4
@@ -192,6 +197,9 @@ bhyve_prepare(struct mon *mon, char **cause)
 	if (vm->iso_path != NULL && bhyve_check_file(mon, "ISO",
 	    vm->iso_path, R_OK, cause) == -1)
 		return (-1);
+	/* Our side of com1, held across reboots (console.c). */
+	if (vm->console && console_open_tty(mon, cause) == -1)
+		return (-1);
 	if (!path_exists(vm->uefi_vars)) {
 		if (copy_file(mon->agent.uefi_vars_template, vm->uefi_vars,
 		    0600) == -1) {
@@ -244,7 +252,7 @@ bhyve_argv(struct mon *mon, char **cause)
 {
 	struct vm_conf	*vm = mon->vm;
 	struct argv_buf	 a = { NULL, 0 };
-	char		*layout;
+	char		*layout, *com1;
 	int		 i, slot;
 
 	av_add(&a, "%s", mon->agent.bhyve);
@@ -313,18 +321,37 @@ bhyve_argv(struct mon *mon, char **cause)
 		av_add(&a, "%d,ahci-cd,%s,ro", BHYVE_SLOT_CD, vm->iso_path);
 	}
 	if (vm->console) {
+		com1 = console_tty_path(mon);
 		av_add(&a, "-l");
-		av_add(&a, "com1,/dev/nmdm-%s-1A", mon->name);
+		av_add(&a, "com1,%s", com1);
+		free(com1);
 	}
 	av_add(&a, "%s", mon->name);
 	return (a.v);
 }
 
 static void
+bhyve_settled_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mon	*mon = arg;
+
+	if (mon->pid > 0 && (pid_t)(intptr_t)mon->drvdata == mon->pid)
+		mon_running(mon);
+}
+
+static void
 bhyve_spawned(struct mon *mon)
 {
-	/* bhyve has no handshake: the guest runs once it is exec'd. */
-	mon_running(mon);
+	struct timeval	tv = { BHYVE_SETTLE_MS / 1000,
+			    (BHYVE_SETTLE_MS % 1000) * 1000 };
+
+	/*
+	 * bhyve has no handshake.  A bhyve that exits within the first
+	 * moment (a usage error, a device it cannot open: exit 1 or 4) did
+	 * not start; one still there afterwards runs the guest.
+	 */
+	mon->drvdata = (void *)(intptr_t)mon->pid;
+	event_base_once(mon->base, -1, EV_TIMEOUT, bhyve_settled_cb, mon, &tv);
 }
 
 static int

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -243,20 +244,50 @@ vm_tap_used(const char *tap, struct vm *self)
 	return (0);
 }
 
-/* A stable locally administered MAC from the VM name and NIC index. */
-static char *
-vm_make_mac(const char *name, int nic)
+static int
+vm_mac_used(const char *mac, struct vm *self, int nic)
 {
-	unsigned int	h = 2166136261u;
+	struct vm	*vm;
+	int		 i;
+
+	TAILQ_FOREACH(vm, &agent->vms, entry) {
+		for (i = 0; i < VM_MAX_NICS; i++) {
+			if (vm == self && i == nic)
+				continue;
+			if (i < vm->conf->nnics && vm->conf->nics[i].mac != NULL &&
+			    strcasecmp(vm->conf->nics[i].mac, mac) == 0)
+				return (1);
+			if (vm->macs[i] != NULL &&
+			    strcasecmp(vm->macs[i], mac) == 0)
+				return (1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * A stable locally administered MAC from the VM name and NIC index, never
+ * one another VM has (on a clash, the next candidate of the same hash).
+ */
+static char *
+vm_make_mac(struct vm *vm, int nic)
+{
+	unsigned int	 h = 2166136261u, salt;
 	const char	*p;
 	char		*mac;
 
-	for (p = name; *p != '\0'; p++)
+	for (p = vm->name; *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	h = (h ^ (unsigned int)nic) * 16777619u;
-	xasprintf(&mac, "02:a1:%02x:%02x:%02x:%02x", (h >> 24) & 0xff,
-	    (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
-	return (mac);
+	for (salt = 0;; salt++) {
+		unsigned int	v = (h ^ salt) * 16777619u;
+
+		xasprintf(&mac, "02:a1:%02x:%02x:%02x:%02x", (v >> 24) & 0xff,
+		    (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+		if (!vm_mac_used(mac, vm, nic))
+			return (mac);
+		free(mac);
+	}
 }
 
 /*
@@ -304,7 +335,7 @@ vm_allocate(struct vm *vm)
 			free(vm->macs[i]);
 			vm->macs[i] = xstrdup(vm->conf->nics[i].mac);
 		} else if (vm->macs[i] == NULL) {
-			vm->macs[i] = vm_make_mac(vm->name, i);
+			vm->macs[i] = vm_make_mac(vm, i);
 			changed = 1;
 		}
 	}

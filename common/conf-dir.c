@@ -64,7 +64,7 @@ conf_item_add(struct conf_item **v, unsigned int *n, int cat,
 	struct conf_item	*it;
 	char			*p;
 
-	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	*v = conf_grow(*v, *n, sizeof **v);
 	it = &(*v)[(*n)++];
 	it->cat = cat;
 	it->value = value;
@@ -195,7 +195,7 @@ conf_list_dir(const char *dir, char ***namesp, unsigned int *np)
 		if (de->d_name[0] == '.' || len <= 4 ||
 		    strcmp(de->d_name + len - 4, ".ini") != 0)
 			continue;
-		names = xreallocarray(names, n + 1, sizeof *names);
+		names = conf_grow(names, n, sizeof *names);
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);

@@ -49,6 +49,8 @@ struct ini_scan {
 	unsigned int		 nerrs;
 	struct ini_error	*cberrs;	/* reported by iniparser */
 	unsigned int		 ncberrs;
+	unsigned int		 nmore;		/* more errors, not kept */
+	unsigned int		 nentries;	/* all, also beyond the cap */
 };
 
 /* iniparser's error callback has no argument for us: one load at a time. */
@@ -98,17 +100,29 @@ conf_ini_quote(const char *s)
 		else
 			out[i] = s[i];
 	}
-	if (cut)
-		memcpy(out + len, "...", 3), len += 3;
+	if (cut) {
+		memcpy(out + len, "...", 3);
+		len += 3;
+	}
 	out[len] = '\0';
 	return (out);
+}
+
+void *
+conf_grow(void *v, unsigned int n, size_t size)
+{
+	if (n == 0)
+		return (xreallocarray(v, 16, size));
+	if (n >= 16 && (n & (n - 1)) == 0)
+		return (xreallocarray(v, (size_t)n * 2, size));
+	return (v);
 }
 
 static void
 ini_add_error(struct ini_error **errs, unsigned int *n, int line,
     const char *text)
 {
-	*errs = xreallocarray(*errs, *n + 1, sizeof **errs);
+	*errs = conf_grow(*errs, *n, sizeof **errs);
 	(*errs)[*n].line = line;
 	(*errs)[*n].text = xstrdup(text);
 	(*n)++;
@@ -161,7 +175,7 @@ ini_add_section(struct ini_scan *s, char *raw, int line)
 			break;
 		}
 	}
-	ini->sections = xreallocarray(ini->sections, ini->nsections + 1,
+	ini->sections = conf_grow(ini->sections, ini->nsections,
 	    sizeof *ini->sections);
 	sec = &ini->sections[ini->nsections++];
 	sec->name = name;
@@ -176,7 +190,11 @@ ini_add_entry(struct ini_scan *s, const char *key, char *value, int line)
 	struct conf_ini		*ini = s->ini;
 	struct conf_ini_entry	*e;
 
-	ini->entries = xreallocarray(ini->entries, ini->nentries + 1,
+	if (++s->nentries > INI_MAX_ENTRIES) {
+		free(value);
+		return;		/* counted only: the file is refused */
+	}
+	ini->entries = conf_grow(ini->entries, ini->nentries,
 	    sizeof *ini->entries);
 	e = &ini->entries[ini->nentries++];
 	e->section = xstrdup(s->section);
@@ -215,7 +233,10 @@ ini_scan_line(struct ini_scan *s, char *buf, int line)
 		ini_add_entry(s, end, ini_value(eq + 1), line);
 		return;
 	}
-	ini_add_error(&s->errs, &s->nerrs, line, l);
+	if (s->nerrs < INI_MAX_SYNTAX)
+		ini_add_error(&s->errs, &s->nerrs, line, l);
+	else
+		s->nmore++;
 }
 
 /* Split the text into lines, join continuations, check line lengths. */
@@ -283,7 +304,10 @@ ini_error_cb(const char *fmt, ...)
 		t = ini_strip(msg);
 		line = -line;	/* not a syntax error: report as is */
 	}
-	ini_add_error(&s->cberrs, &s->ncberrs, line, t);
+	if (s->ncberrs < INI_MAX_SYNTAX)
+		ini_add_error(&s->cberrs, &s->ncberrs, line, t);
+	else
+		s->nmore++;
 	return (0);
 }
 
@@ -303,15 +327,11 @@ ini_syntax_problem(struct ini_scan *s, int line, const char *text)
 static void
 ini_report_errors(struct ini_scan *s)
 {
-	unsigned int	 i, j, shown = 0, more = 0;
+	unsigned int	 i, j, shown = 0, more = s->nmore;
 	int		 line;
 
-	for (i = 0; i < s->nerrs; i++) {
-		if (shown++ < INI_MAX_SYNTAX)
-			ini_syntax_problem(s, s->errs[i].line, s->errs[i].text);
-		else
-			more++;
-	}
+	for (i = 0; i < s->nerrs; i++, shown++)
+		ini_syntax_problem(s, s->errs[i].line, s->errs[i].text);
 	for (i = 0; i < s->ncberrs; i++) {
 		line = s->cberrs[i].line;
 		for (j = 0; j < s->nerrs; j++) {
@@ -351,7 +371,7 @@ ini_load(struct ini_scan *s)
 	iniparser_set_error_callback(NULL);	/* back to the default */
 	ini_cb_scan = NULL;
 	if (d == NULL) {
-		if (s->nerrs == 0 && s->ncberrs == 0) {
+		if (s->nerrs == 0 && s->ncberrs == 0 && s->nmore == 0) {
 			conf_problem_add(s->problems, ini->file, 0, NULL,
 			    "iniparser could not load the file");
 		}
@@ -496,16 +516,16 @@ conf_ini_read(struct conf_ini *ini, const char *file,
 	ini_scan_text(&s, text + skip, len - skip);
 	free(text);
 
-	if (ini->nentries > INI_MAX_ENTRIES || s.nsections > INI_MAX_SECTIONS) {
+	if (s.nentries > INI_MAX_ENTRIES || s.nsections > INI_MAX_SECTIONS) {
 		conf_problems_clear(&found);
 		conf_problem_add(problems, file, 0, NULL, "file has %u keys "
 		    "and %u sections, not loaded (at most %d and %d)",
-		    ini->nentries, s.nsections, INI_MAX_ENTRIES,
+		    s.nentries, s.nsections, INI_MAX_ENTRIES,
 		    INI_MAX_SECTIONS);
 		rv = -1;
 	} else {
 		/* A badly broken file: iniparser would say the same. */
-		if (!s.noload && s.nerrs <= INI_MAX_SYNTAX)
+		if (!s.noload && s.nmore == 0)
 			ini_load(&s);
 		ini_report_errors(&s);
 		ini_check_duplicates(&s);
@@ -674,7 +694,7 @@ ini_split(const char *text, size_t len, unsigned int *np)
 	size_t			 t;
 
 	while (p < end) {
-		l = xreallocarray(l, n + 1, sizeof *l);
+		l = conf_grow(l, n, sizeof *l);
 		if ((nl = memchr(p, '\n', end - p)) == NULL)
 			nl = end;
 		l[n].text = p;

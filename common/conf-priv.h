@@ -59,6 +59,8 @@ int	conf_ini_line(const struct conf_ini *, const char *, const char *);
 
 /* A printable, shortened copy of a user's value for a message. */
 char	*conf_ini_quote(const char *);
+/* Room for element n of an array grown by doubling (n counts up from 0). */
+void	*conf_grow(void *, unsigned int, size_t);
 
 /* ---------------------------------------------------------------- */
 /* conf-value.c: values and keys. */

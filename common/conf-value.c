@@ -88,6 +88,21 @@ conf_choices(const char *range)
 	return (s);
 }
 
+/* Is v one of the '|' separated choices? */
+static int
+conf_in_choices(const char *range, const char *v)
+{
+	const char	*p;
+	size_t		 len, vlen = strlen(v);
+
+	for (p = range; *p != '\0'; p += len + (p[len] == '|')) {
+		len = strcspn(p, "|");
+		if (len == vlen && strncmp(p, v, len) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* What a key allows, for the parenthesis of a message (new string). */
 static char *
 conf_allowed(const struct conf_key *k)
@@ -242,7 +257,7 @@ static char *
 conf_parse_int(const struct conf_key *k, const char *v, struct conf_val *o)
 {
 	long long	 n;
-	char		*s, *t, *hint;
+	char		*hint;
 	int		 r;
 
 	if ((r = conf_parse_ll(v, &n)) == -1) {
@@ -252,17 +267,9 @@ conf_parse_int(const struct conf_key *k, const char *v, struct conf_val *o)
 	}
 	if (r == 1 || n < k->min || n > k->max)
 		return (conf_bad(k, v, "is out of range"));
-	if (k->range != NULL) {
-		/* A list of allowed numbers: "512|4096". */
-		s = xstrdup(k->range);
-		for (t = strtok(s, "|"); t != NULL; t = strtok(NULL, "|")) {
-			if (strtoll(t, NULL, 10) == n)
-				break;
-		}
-		free(s);
-		if (t == NULL)
-			return (conf_bad(k, v, "is not allowed"));
-	}
+	/* A list of allowed numbers: "512|4096". */
+	if (k->range != NULL && !conf_in_choices(k->range, v))
+		return (conf_bad(k, v, "is not allowed"));
 	o->i = (int)n;
 	return (NULL);
 }
@@ -433,8 +440,9 @@ conf_parse(const struct conf_key *k, const char *v, struct conf_val *o)
 	memset(o, 0, sizeof *o);
 	if (*v == '\0') {
 		s = conf_allowed(k);
-		xasprintf(&t, "empty value (%s; to leave it unset, remove "
-		    "the line)", s);
+		xasprintf(&t, "empty value (%s; %s)", s,
+		    (k->flags & CONF_F_REQUIRED) ? "required" :
+		    "to leave it unset, remove the line");
 		free(s);
 		return (t);
 	}
@@ -470,13 +478,7 @@ conf_parse(const struct conf_key *k, const char *v, struct conf_val *o)
 			return (conf_bad(k, v, "is not an interface name"));
 		break;
 	case CONF_ENUM:
-		s = xstrdup(k->range);
-		for (t = strtok(s, "|"); t != NULL; t = strtok(NULL, "|")) {
-			if (strcmp(t, v) == 0)
-				break;
-		}
-		free(s);
-		if (t == NULL)
+		if (!conf_in_choices(k->range, v))
 			return (conf_bad(k, v, "is not allowed"));
 		break;
 	case CONF_ADDR:

@@ -38,6 +38,12 @@
 #define QEMU_DEFAULT	"/usr/bin/qemu-system-x86_64"
 #endif
 
+#ifdef __FreeBSD__
+#define ZFS_DEFAULT	"/sbin/zfs"
+#else
+#define ZFS_DEFAULT	"/usr/sbin/zfs"
+#endif
+
 const struct conf_key conf_vm_keys[] = {
 	{ .name = "name", .type = CONF_VMNAME,
 	  .flags = CONF_F_REQUIRED | CONF_F_LEGACY, .off = VMOFF(name),
@@ -142,6 +148,12 @@ const struct conf_key conf_agent_keys[] = {
 	  .off = AGOFF(bhyvectl), .help = "bhyvectl(8) program" },
 	{ .name = "ifconfig", .type = CONF_PATH, .def = "/sbin/ifconfig",
 	  .off = AGOFF(ifconfig), .help = "ifconfig(8) program" },
+	{ .name = "zfs", .type = CONF_PATH, .def = ZFS_DEFAULT,
+	  .off = AGOFF(zfs), .help = "zfs(8) program, for create with a "
+	  "dataset" },
+	{ .name = "vm_dir", .type = CONF_PATH, .off = AGOFF(vm_dir),
+	  .help = "where create puts VM disks (DIR/NAME/) when not told; "
+	  "absent: create needs a disk directory or a dataset" },
 	{ .name = "qemu", .type = CONF_PATH, .def = QEMU_DEFAULT,
 	  .off = AGOFF(qemu), .help = "QEMU program" },
 	{ .name = "qemu_accel", .type = CONF_ENUM, .def = "auto",
@@ -384,7 +396,19 @@ conf_vm_keyline(struct conf_ini *ini, const char *fmt, int idx, char *key,
 	return (conf_ini_line(ini, CONF_VM_SECTION, key));
 }
 
-/* Disks are storage_path, disk1, disk2 ... without gaps. */
+/* Is key fmt/idx in the file (valid or not)? */
+static int
+conf_vm_has(struct conf_ini *ini, const char *fmt, int idx)
+{
+	char	key[64];
+
+	return (conf_vm_keyline(ini, fmt, idx, key, sizeof key) != 0);
+}
+
+/*
+ * Disks are storage_path, disk1, disk2 ... without gaps.  Gaps are judged
+ * by the keys in the file: an invalid value is reported once, as such.
+ */
 static void
 conf_vm_disks(struct conf_ini *ini, struct vm_conf *vm,
     struct conf_problems *ps)
@@ -392,20 +416,28 @@ conf_vm_disks(struct conf_ini *ini, struct vm_conf *vm,
 	char	key[64];
 	int	i, line;
 
-	vm->ndisks = 0;
-	for (i = 0; i < VM_MAX_DISKS; i++) {
-		if (vm->disks[i] == NULL)
-			continue;
-		if (i > 1 && vm->disks[i - 1] == NULL) {
-			line = conf_vm_keyline(ini, "disk%d", i, key,
-			    sizeof key);
+	for (i = 2; i < VM_MAX_DISKS; i++) {
+		line = conf_vm_keyline(ini, "disk%d", i, key, sizeof key);
+		if (line != 0 && !conf_vm_has(ini, "disk%d", i - 1))
 			conf_problem_add(ps, ini->file, line, key,
 			    "disk%d is not set (number disks without gaps)",
 			    i - 1);
-		}
-		if (vm->ndisks == i)
-			vm->ndisks = i + 1;
 	}
+	for (vm->ndisks = 0; vm->ndisks < VM_MAX_DISKS; vm->ndisks++) {
+		if (vm->disks[vm->ndisks] == NULL)
+			break;
+	}
+}
+
+/* Does NIC idx have a bridge or tap interface in the file? */
+static int
+conf_vm_has_nic(struct conf_ini *ini, int idx, char *key, size_t size)
+{
+	if (conf_vm_keyline(ini, idx == 0 ? "bridge" : "nic%d_bridge", idx,
+	    key, size) != 0)
+		return (1);
+	return (conf_vm_keyline(ini, idx == 0 ? "tapdev" : "nic%d_tapdev",
+	    idx, key, size) != 0);
 }
 
 /*
@@ -419,12 +451,11 @@ conf_vm_nics(struct conf_ini *ini, struct vm_conf *vm,
 	char	key[64], mac[64];
 	int	i, line, has, prev = 1;
 
-	vm->nnics = 0;
 	for (i = 0; i < VM_MAX_NICS; i++) {
-		has = vm->nics[i].tapdev != NULL || vm->nics[i].bridge != NULL;
-		if (!has && vm->nics[i].mac != NULL) {
-			line = conf_vm_keyline(ini, i == 0 ? "mac" :
-			    "nic%d_mac", i, mac, sizeof mac);
+		has = conf_vm_has_nic(ini, i, key, sizeof key);
+		line = conf_vm_keyline(ini, i == 0 ? "mac" : "nic%d_mac", i,
+		    mac, sizeof mac);
+		if (!has && line != 0) {
 			if (i == 0)
 				conf_problem_add(ps, ini->file, line, mac,
 				    "set without bridge or tapdev (NIC 0 "
@@ -436,23 +467,24 @@ conf_vm_nics(struct conf_ini *ini, struct vm_conf *vm,
 				    i, i, i);
 		}
 		if (has && !prev) {
-			line = conf_vm_keyline(ini, "nic%d_bridge", i, key,
-			    sizeof key);
-			if (line == 0)
-				line = conf_vm_keyline(ini, "nic%d_tapdev", i,
-				    key, sizeof key);
 			if (i == 1)
-				conf_problem_add(ps, ini->file, line, key,
-				    "NIC 0 is not set (number NICs without "
-				    "gaps; NIC 0 is bridge, tapdev and mac)");
+				conf_problem_add(ps, ini->file,
+				    conf_ini_line(ini, CONF_VM_SECTION, key),
+				    key, "NIC 0 is not set (number NICs "
+				    "without gaps; NIC 0 is bridge, tapdev and "
+				    "mac)");
 			else
-				conf_problem_add(ps, ini->file, line, key,
-				    "NIC %d is not set (number NICs without "
-				    "gaps)", i - 1);
+				conf_problem_add(ps, ini->file,
+				    conf_ini_line(ini, CONF_VM_SECTION, key),
+				    key, "NIC %d is not set (number NICs "
+				    "without gaps)", i - 1);
 		}
-		if (has && vm->nnics == i)
-			vm->nnics = i + 1;
 		prev = has;
+	}
+	for (vm->nnics = 0; vm->nnics < VM_MAX_NICS; vm->nnics++) {
+		if (vm->nics[vm->nnics].tapdev == NULL &&
+		    vm->nics[vm->nnics].bridge == NULL)
+			break;
 	}
 }
 

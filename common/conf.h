@@ -50,7 +50,7 @@ struct conf_key {
 	const char	*range;	/* CONF_ENUM choices, "a|b" */
 	int		 flags;
 #define CONF_F_REQUIRED	0x1
-#define CONF_F_INDEXED	0x2	/* name has %d, index 1..(VM_MAX_*-1) */
+#define CONF_F_INDEXED	0x2	/* name has %d, index 1..nindex */
 #define CONF_F_LEGACY	0x4	/* key of the original Python Anlasser */
 #define CONF_F_SECRET	0x8	/* never show the value in messages */
 	const char	*help;	/* one line for --check and the man page */
@@ -114,6 +114,8 @@ struct agent_conf {
 	char	*bhyve;
 	char	*bhyvectl;
 	char	*ifconfig;
+	char	*zfs;			/* zfs(8), for create */
+	char	*vm_dir;		/* create's disk directory, or NULL */
 	char	*qemu;
 	char	*qemu_accel;		/* auto, kvm or tcg */
 	char	*uefi_firmware;

@@ -140,7 +140,7 @@ check_unknown_fields(const struct proto_cmd_entry *ce, json_t *req,
     struct parse_error *pe)
 {
 	const char	*key, *names[PROTO_MAX_ARGS], *near;
-	char		 q[80], list[128];
+	char		 q[80], list[256];
 	json_t		*v;
 	size_t		 n;
 

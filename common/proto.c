@@ -117,6 +117,23 @@ const struct proto_cmd_entry proto_cmds[PROTO_NCMDS] = {
 		.name = "stop-all", .cmd = CMD_STOP_ALL, .flags = CMD_F_MUTATES,
 		.help = "stop every running VM"
 	},
+	[CMD_CREATE] = {
+		.name = "create", .cmd = CMD_CREATE,
+		.flags = CMD_F_MUTATES | CMD_F_NEWVM,
+		ARGS(A_NAME, { PF_DISK_SIZE, ARG_STRING, 1 },
+		    { PF_MEMORY_MB, ARG_INT, 0 }, { PF_CPUS, ARG_INT, 0 },
+		    { PF_SOCKETS, ARG_INT, 0 }, { PF_CORES, ARG_INT, 0 },
+		    { PF_THREADS, ARG_INT, 0 }, { PF_DISK_DIR, ARG_PATH, 0 },
+		    { PF_ZFS_DATASET, ARG_STRING, 0 },
+		    { PF_RECORDSIZE, ARG_STRING, 0 }, { PF_ISO, ARG_PATH, 0 },
+		    { PF_MAC, ARG_STRING, 0 }),
+		.help = "create a VM: its disk, UEFI vars and NAME.ini"
+	},
+	[CMD_DELETE] = {
+		.name = "delete", .cmd = CMD_DELETE, .flags = CMD_F_MUTATES,
+		ARGS(A_NAME),
+		.help = "remove a stopped VM's NAME.ini (disks are kept)"
+	},
 };
 
 const char *const proto_state_names[VM_NSTATES] = {

@@ -77,6 +77,8 @@ enum proto_cmd {
 	CMD_SHOW_COMMAND,
 	CMD_START_ALL,
 	CMD_STOP_ALL,
+	CMD_CREATE,
+	CMD_DELETE,
 	PROTO_NCMDS
 };
 
@@ -116,7 +118,7 @@ struct proto_arg {
 	int			 required;
 };
 
-#define PROTO_MAX_ARGS	4
+#define PROTO_MAX_ARGS	12
 
 struct proto_cmd_entry {
 	const char		*name;
@@ -125,6 +127,8 @@ struct proto_cmd_entry {
 #define CMD_F_READONLY	0x1	/* allowed for readonly_group */
 #define CMD_F_MUTATES	0x2	/* changes VM state; one-VM replies carry
 				   "changed" */
+#define CMD_F_NEWVM	0x4	/* "name" may name a VM that does not
+				   exist yet (create) */
 	struct proto_arg	 args[PROTO_MAX_ARGS];
 	const char		*help;
 };
@@ -196,6 +200,18 @@ const struct proto_arg *proto_cmd_arg(const struct proto_cmd_entry *,
 #define PF_WAITING	"waiting"
 #define PF_FAILED	"failed"
 #define PF_RESULTS	"results"
+#define PF_DISK_SIZE	"disk_size"	/* create: "20G", "512M", bytes */
+#define PF_CPUS		"cpus"
+#define PF_SOCKETS	"sockets"
+#define PF_CORES	"cores"
+#define PF_THREADS	"threads"
+#define PF_DISK_DIR	"disk_dir"
+#define PF_ZFS_DATASET	"zfs_dataset"
+#define PF_RECORDSIZE	"recordsize"
+#define PF_MAC		"mac"
+#define PF_CREATED	"created"	/* create: paths it made */
+#define PF_KEPT		"kept"		/* delete: paths left alone */
+#define PF_FILE		"file"		/* the VM's INI file */
 
 /* Event names. */
 #define PROTO_EV_STATE		"state"		/* {"vm": {...}} */

@@ -105,6 +105,15 @@ is "$(jget "$r" 'o["ok"]')" false "start with a missing disk fails"
 like "$(jget "$r" 'o["error"]["message"]')" "vm2: disk $T/vms/vm2/disk.img: No such file" "error names the VM, the disk and the cause"
 ok "$(grep -c 'tap.* create' "$ANLASSER_FAKE_DIR/calls.log")" "no tap created for a failed start"
 mv "$T/vms/vm2/disk.away" "$T/vms/vm2/disk.img"
+printf 'exit=4\nafter=0\n' > "$ANLASSER_FAKE_DIR/vm2.behave"
+r=$(req '{"cmd":"start","name":"vm2","wait":true}')
+like "$(jget "$r" 'o["error"]["message"]')" "vm2: the hypervisor failed to start" "bhyve failing at once is a start failure, not a crash"
+wait_for 5 test ! -e "$ANLASSER_FAKE_DIR/vmm/vm2"
+ok $? "... and leaves no /dev/vmm entry behind"
+like " $($FAKE/ifconfig -l) " " bridge0 " "bridge0 is still there"
+case " $($FAKE/ifconfig -l) " in *" tap100 "*) false ;; *) true ;; esac
+ok $? "... and no tap is left behind"
+rm -f "$ANLASSER_FAKE_DIR/vm2.behave"
 
 # --- ISO attach -----------------------------------------------------------
 truncate -s 1M "$T/iso/install.iso"

@@ -6,7 +6,7 @@ lib_init
 
 conf_agent
 conf_vm a autostart=yes autostart_order=20
-conf_vm b autostart=yes autostart_order=10
+conf_vm b autostart=yes autostart_order=10 autostart_delay=1
 conf_vm c
 # d lives on a "dataset" that is not mounted yet.
 conf_vm d autostart=yes autostart_order=5

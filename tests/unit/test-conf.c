@@ -134,9 +134,10 @@ expect_dir(const char *dir, const char *expect, const char *what)
 	/* One line of TAP: the file's lines joined with " | ". */
 	desc = xmalloc(strlen(what) * 3 + 1);
 	for (p = desc; *what != '\0'; what++) {
-		if (*what == '\n' && what[1] != '\0')
-			memcpy(p, " | ", 3), p += 3;
-		else if (*what != '\n' && *what != '\r')
+		if (*what == '\n' && what[1] != '\0') {
+			memcpy(p, " | ", 3);
+			p += 3;
+		} else if (*what != '\n' && *what != '\r')
 			*p++ = *what;
 	}
 	*p = '\0';
@@ -378,7 +379,7 @@ test_values(void)
 	    "hold (a path starting with /, without commas)");
 	expect_vm("uefi_vars_storage_path =\n", "v.ini:3: "
 	    "uefi_vars_storage_path: empty value (a path starting with /, "
-	    "without commas; to leave it unset, remove the line)");
+	    "without commas; required)");
 	expect_vm("iso_path = \"\"\n", "v.ini:3: iso_path: empty value (a "
 	    "path starting with /, without commas; to leave it unset, remove "
 	    "the line)");
@@ -491,6 +492,12 @@ test_keys(void)
 	    "mac)");
 	expect_vm("bridge = bridge0\nnic2_tapdev = tap9\n", "v.ini:4: "
 	    "nic2_tapdev: NIC 1 is not set (number NICs without gaps)");
+	expect_vm("disk1 = d1.img\ndisk2 = /d/2.img\n", "v.ini:3: disk1: "
+	    "d1.img is not an absolute path (a path starting with /, without "
+	    "commas)");
+	expect_vm("bridge = bridge/0\nnic1_bridge = bridge1\n", "v.ini:3: "
+	    "bridge: bridge/0 is not an interface name (1-15 of A-Z a-z 0-9 _ "
+	    ". -)");
 	expect_vm("mac = 02:00:00:00:02:01\n", "v.ini:3: mac: set without "
 	    "bridge or tapdev (NIC 0 exists when bridge or tapdev is set)");
 	expect_vm("tapdev = tap0\nnic1_mac = 02:00:00:00:02:02\n", "v.ini:4: "
@@ -1003,7 +1010,8 @@ test_cross(void)
 	    "bridge = bridge0\nmac = 02:00:00:00:02:01\n",
 	    "b.ini:6: mac: 02:00:00:00:02:01 is also used by VM a (a.ini:6)");
 	expect_pair("bridge = bridge0\nmac = 02:00:00:00:0a:01\n",
-	    "bridge = bridge0\nnic1_bridge = b1\nnic1_mac = 02:00:00:00:0A:01\n",
+	    "bridge = bridge0\nnic1_bridge = b1\n"
+	    "nic1_mac = 02:00:00:00:0A:01\n",
 	    "b.ini:7: nic1_mac: 02:00:00:00:0A:01 is also used by VM a as mac "
 	    "(a.ini:6)");
 	expect_pair("disk1 = /d/shared.img\n", "disk1 = /d//shared.img\n",
@@ -1099,12 +1107,8 @@ test_many(void)
 	gettimeofday(&t1, NULL);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_usec - t0.tv_usec) / 1e6;
 	ok(conf != NULL && conf->nvms == 1000, "1000 VM files load");
+	/* A figure, not a pass/fail: timing belongs in tests/bench/. */
 	printf("# 1000 VM files in %.3f s\n", secs);
-#if defined(__SANITIZE_ADDRESS__)
-	ok(secs < 5.0, "1000 VM files load in under 5 s (with ASan)");
-#else
-	ok(secs < 1.0, "1000 VM files load in under a second");
-#endif
 	conf_free(conf);
 	free(dir);
 }
@@ -1158,6 +1162,31 @@ test_defaults(void)
 			break;
 	}
 	ok(i == conf_agent_nkeys, "every agent key has help");
+}
+
+/* The keys of the original Anlasser are all there, flagged as such. */
+static void
+test_legacy(void)
+{
+	static const char	*legacy[] = { "name", "memory_mb",
+				    "cpu_sockets", "cpu_cores", "cpu_threads",
+				    "storage_path", "uefi_vars_storage_path",
+				    "tapdev", "bridge", "mac", "vnc_kbd_layout",
+				    "vnc_port", "vnc_wait_connect",
+				    "iso_path" };
+	unsigned int		 i, j, flagged = 0, found = 0;
+
+	for (i = 0; i < conf_vm_nkeys; i++) {
+		if (conf_vm_keys[i].flags & CONF_F_LEGACY)
+			flagged++;
+		for (j = 0; j < nitems(legacy); j++) {
+			if (strcmp(conf_vm_keys[i].name, legacy[j]) == 0 &&
+			    (conf_vm_keys[i].flags & CONF_F_LEGACY))
+				found++;
+		}
+	}
+	is_int(found, nitems(legacy), "every key of the original Anlasser");
+	is_int(flagged, nitems(legacy), "no other key flagged legacy");
 }
 
 /* ---------------------------------------------------------------- */
@@ -1422,6 +1451,7 @@ main(void)
 	test_check_output();
 	test_many();
 	test_defaults();
+	test_legacy();
 	test_ini_set();
 	test_ini_roundtrip();
 
