@@ -23,7 +23,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/golden.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
-cd "$conf" || { echo "Bail out! no directory $conf"; exit 99; }
+[ -d "$conf" ] || { echo "Bail out! no directory $conf"; exit 99; }
+# Work on a copy: the source tree may be read-only (make distcheck), and a
+# dangling symlink (files/gone.ini) cannot be shipped in the tarball.
+mkdir "$tmp/conf" && cp -R "$conf/." "$tmp/conf/" || exit 99
+ln -s /nonexistent/anlasser/gone.img "$tmp/conf/files/gone.ini"
+cd "$tmp/conf" || exit 99
 
 n=0
 for ok in *.ok; do
