@@ -89,6 +89,8 @@ int		 client_is_root(struct client *);
 uid_t		 client_uid(struct client *);
 gid_t		 client_gid(struct client *);
 void		 client_subscribe(struct client *);
+struct jline	*client_jline(struct client *);
+void		 client_drop(struct client *);
 void		 client_reply_ok(struct client *, json_t *, json_t *);
 void		 client_reply_error(struct client *, json_t *,
 		     enum proto_error, const char *, ...)
@@ -100,6 +102,16 @@ void		 cmd_dispatch(struct client *, enum proto_cmd, json_t *,
 void		 cmd_legacy(struct client *, json_t *, int);
 void		 cmd_waiters_check(struct vm *);
 void		 cmd_client_gone(struct client *);
+
+/* cmd-console.c */
+void		 cmd_console(struct client *, struct vm *, json_t *, json_t *);
+void		 cmd_console_log(struct client *, struct vm *, json_t *,
+		     json_t *);
+void		 cmd_console_client_gone(struct client *);
+
+/* cmd-create.c */
+void		 cmd_create(struct client *, struct vm *, json_t *, json_t *);
+void		 cmd_delete(struct client *, struct vm *, json_t *, json_t *);
 
 /* vm.c */
 struct vm	*vm_find(const char *);
@@ -128,6 +140,7 @@ void		 link_read_state(struct vm *);
 
 /* platform-*.c */
 int		 platform_peer_creds(int, uid_t *, gid_t *, pid_t *);
+int		 platform_pid_alive(pid_t);	/* running, not a zombie */
 void		 platform_check_shutdown_budget(void);
 
 #endif

@@ -30,8 +30,7 @@ typedef void	cmd_fn(struct client *, struct vm *, json_t *, json_t *);
 static cmd_fn	cmd_hello, cmd_list, cmd_status, cmd_start, cmd_stop,
 		cmd_poweroff, cmd_reset, cmd_restart, cmd_attach_iso,
 		cmd_detach_iso, cmd_list_isos, cmd_reload, cmd_subscribe,
-		cmd_console, cmd_console_log, cmd_show_command, cmd_start_all,
-		cmd_stop_all;
+		cmd_show_command, cmd_start_all, cmd_stop_all;
 
 static cmd_fn	*const cmd_table[PROTO_NCMDS] = {
 	[CMD_HELLO] = cmd_hello,
@@ -52,6 +51,8 @@ static cmd_fn	*const cmd_table[PROTO_NCMDS] = {
 	[CMD_SHOW_COMMAND] = cmd_show_command,
 	[CMD_START_ALL] = cmd_start_all,
 	[CMD_STOP_ALL] = cmd_stop_all,
+	[CMD_CREATE] = cmd_create,
+	[CMD_DELETE] = cmd_delete,
 };
 
 #define VM_LIVE(vm)	((vm)->state != VM_STOPPED && (vm)->state != VM_FAILED)
@@ -87,7 +88,8 @@ cmd_dispatch(struct client *c, enum proto_cmd cmd, json_t *req, int readonly)
 		return;
 	}
 	name = json_string_value(json_object_get(req, PF_NAME));
-	if (name != NULL && (vm = vm_find(name)) == NULL) {
+	if (name != NULL && (vm = vm_find(name)) == NULL &&
+	    (ce->flags & CMD_F_NEWVM) == 0) {
 		client_reply_error(c, id, ERR_NO_SUCH_VM, "no VM named %s "
 		    "(anlasser-tui --batch list shows the configured VMs)",
 		    name);
@@ -220,6 +222,7 @@ cmd_client_gone(struct client *c)
 				waiter_free(vm, w);
 		}
 	}
+	cmd_console_client_gone(c);
 }
 
 /* ------------------------------------------------------------ commands */
@@ -599,21 +602,6 @@ cmd_subscribe(struct client *c, struct vm *vm, json_t *req, json_t *id)
 {
 	client_subscribe(c);
 	client_reply_ok(c, id, json_object());
-}
-
-static void
-cmd_console(struct client *c, struct vm *vm, json_t *req, json_t *id)
-{
-	client_reply_error(c, id, ERR_FAILED, "%s: attaching to the serial "
-	    "console through the agent is not implemented in this version",
-	    vm->name);
-}
-
-static void
-cmd_console_log(struct client *c, struct vm *vm, json_t *req, json_t *id)
-{
-	client_reply_error(c, id, ERR_FAILED, "%s: console capture is not "
-	    "implemented in this version", vm->name);
 }
 
 static void

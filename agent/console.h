@@ -19,14 +19,16 @@
 
 #include <sys/types.h>
 
+#include <jansson.h>
+
 struct mon;
 struct jline;
 
 #define CONSOLE_RING_SIZE	(256 * 1024)	/* scrollback kept */
 #define CONSOLE_REPLAY		(16 * 1024)	/* sent to a new viewer */
-#define CONSOLE_VIEWER_MAX	(1024 * 1024)	/* unread bytes per viewer */
+#define CONSOLE_VIEWER_MAX	(1024 * 1024)	/* unread, per viewer */
 #define CONSOLE_MAX_VIEWERS	32
-#define CONSOLE_INPUT_MAX	(64 * 1024)	/* queued for the guest */
+#define CONSOLE_INPUT_MAX	(64 * 1024)	/* queued to the guest */
 #define CONSOLE_NMDM_ENV	"ANLASSER_NMDM_DIR"
 
 /* console.c */
@@ -36,8 +38,13 @@ void	 console_init(struct mon *);
 int	 console_open_tty(struct mon *, char **);
 /* QEMU, after each spawn: connect to its console socket (retrying). */
 void	 console_connect(struct mon *, const char *);
-/* A connection asked for the console: reply, then stream. */
-void	 console_viewer_add(struct mon *, struct jline *);
+/*
+ * A connection asked for the console: reply (echoing the id, may be
+ * NULL).  0: it is a viewer, owned by the console from now on (its
+ * callbacks are replaced); -1: refused, the error reply is sent and the
+ * caller keeps the connection.
+ */
+int	 console_viewer_add(struct mon *, struct jline *, const json_t *);
 /* Final exit: drain, close viewers, the log and the tty. */
 void	 console_free(struct mon *);
 

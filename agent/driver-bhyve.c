@@ -78,12 +78,16 @@ av_add(struct argv_buf *a, const char *fmt, ...)
 static int
 bhyve_tool(struct mon *mon, char **cause, char *const argv[])
 {
-	char	*out = NULL, *cmd, *nl;
+	char	*out = NULL, *cmd, *nl, *why = NULL;
 	int	 status;
 
 	cmd = proc_argv_string(argv);
 	log_debug("%s: running %s", mon->name, cmd);
-	if (proc_run(argv, BHYVE_TOOL_TIMEOUT, &out, &status, cause) == -1) {
+	if (proc_run(argv, BHYVE_TOOL_TIMEOUT, &out, &status, &why) == -1) {
+		/* Say which VM and what it was doing (a hung tool). */
+		if (cause != NULL)
+			xasprintf(cause, "%s: `%s`: %s", mon->name, cmd, why);
+		free(why);
 		free(cmd);
 		return (-1);
 	}

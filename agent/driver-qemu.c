@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "compat.h"
+#include "console.h"
 #include "driver.h"
 #include "log.h"
 #include "monitor.h"
@@ -720,6 +721,12 @@ qemu_spawned(struct mon *mon)
 		free(p);
 	}
 	qmp_connect(st->qmp, QEMU_QMP_TIMEOUT);
+	if (mon->vm->console) {
+		/* Capture from the start: connect as soon as it listens. */
+		p = mon_path(mon, "console");
+		console_connect(mon, p);
+		free(p);
+	}
 }
 
 /* ------------------------------------------------------------ control */

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -87,13 +88,18 @@ link_line_cb(struct jline *jl, const char *line, size_t len, void *arg)
 	json_decref(o);
 }
 
-/* The monitor is gone: its last words are in RUNDIR/NAME.state. */
+/*
+ * The monitor is gone: its last words are in RUNDIR/NAME.state.  A state
+ * that is not final but live means the monitor died (also for a new
+ * agent, which finds only the file).
+ */
 void
 link_read_state(struct vm *vm)
 {
-	char	*path, *data;
-	json_t	*o;
-	int	 final = 0;
+	char		*path, *data;
+	const char	*s;
+	json_t		*o, *t;
+	int		 final = 0, lost = 0, st;
 
 	xasprintf(&path, "%s/%s.state", agent->rundir, vm->name);
 	data = read_file(path, 1 << 20, NULL);
@@ -102,13 +108,23 @@ link_read_state(struct vm *vm)
 	free(data);
 	if (o != NULL) {
 		final = json_is_true(json_object_get(o, "final"));
+		s = json_string_value(json_object_get(o, PF_STATE));
+		st = s != NULL ? proto_state_from_name(s) : -1;
 		if (final)
 			link_apply_status(vm, o);
+		else if (st != -1 && st != VM_STOPPED && st != VM_FAILED &&
+		    (vm->state == VM_STOPPED || vm->state == VM_FAILED)) {
+			t = json_object_get(o, PF_PID);
+			vm->pid = json_is_integer(t) ?
+			    (long)json_integer_value(t) : -1;
+			lost = 1;
+		}
 		json_decref(o);
 	}
-	if (!final && vm->state != VM_STOPPED && vm->state != VM_FAILED) {
+	if (!final && (lost ||
+	    (vm->state != VM_STOPPED && vm->state != VM_FAILED))) {
 		free(vm->message);
-		if (vm->pid > 0 && kill(vm->pid, 0) == 0)
+		if (vm->pid > 0 && platform_pid_alive(vm->pid))
 			xasprintf(&vm->message, "%s: its monitor died; the "
 			    "hypervisor (pid %ld) is still running unsupervised",
 			    vm->name, vm->pid);
@@ -172,10 +188,27 @@ link_join(char **list, int n)
 int
 link_start(struct vm *vm, char **cause)
 {
-	char	*argv[16], port[16], *taps = NULL, *macs = NULL;
-	int	 sv[2], n = 0;
-	pid_t	 pid;
+	struct stat	 sb;
+	char		*argv[16], port[16], *taps = NULL, *macs = NULL;
+	int		 sv[2], n = 0, logfd = -1;
+	pid_t		 pid;
 
+	if (vm->last_exit == VM_EXIT_MONITOR_LOST && vm->pid > 0 &&
+	    platform_pid_alive(vm->pid)) {
+		xasprintf(cause, "%s: its hypervisor (pid %ld) is still "
+		    "running without a monitor; a second one would share "
+		    "its disks: stop it first (kill %ld)", vm->name,
+		    vm->pid, vm->pid);
+		return (-1);
+	}
+	/*
+	 * Monitors outlive the agent: they share its stderr only when that is
+	 * a terminal or a file.  A pipe (daemon(8) -S) would be held open by
+	 * them after the agent exits, so they log to syslog instead.
+	 */
+	if (agent->foreground && fstat(2, &sb) == 0 && !S_ISFIFO(sb.st_mode) &&
+	    !S_ISSOCK(sb.st_mode))
+		logfd = 2;
 	vm_allocate(vm);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
 		xasprintf(cause, "%s: socketpair: %s", vm->name,
@@ -184,7 +217,7 @@ link_start(struct vm *vm, char **cause)
 	}
 	fd_cloexec(sv[0]);
 	argv[n++] = agent->monitor_path;
-	if (agent->foreground)
+	if (logfd != -1)
 		argv[n++] = "-F";
 	if (agent->debug)
 		argv[n++] = "-d";
@@ -207,8 +240,7 @@ link_start(struct vm *vm, char **cause)
 	}
 	argv[n++] = vm->name;
 	argv[n] = NULL;
-	pid = proc_spawn(argv, -1, agent->foreground ? 2 : -1,
-	    agent->foreground ? 2 : -1, sv[1]);
+	pid = proc_spawn(argv, -1, logfd, logfd, sv[1]);
 	free(taps);
 	free(macs);
 	close(sv[1]);

@@ -16,6 +16,8 @@
  *   agent -> monitor   {"cmd":"status"} {"cmd":"stop","timeout":N}
  *                      {"cmd":"poweroff"} {"cmd":"reset"}
  *                      {"cmd":"restart","timeout":N} {"cmd":"fresh-vars"}
+ *                      {"cmd":"console"}: after the {"ok":true} reply
+ *                      the connection is a raw console stream (console.c)
  *   monitor -> agent   {"event":"status", "state":..., "pid":..., ...}
  *                      after every change, and {"ok":...} replies.
  *
@@ -45,6 +47,7 @@
 
 #include "compat.h"
 #include "conf.h"
+#include "console.h"
 #include "driver.h"
 #include "jline.h"
 #include "log.h"
@@ -85,6 +88,7 @@ static double		 exits[MON_LOOP_MAX];
 static int		 nexits;
 static char		*error_msg;
 static int		 listen_fd = -1;
+static ino_t		 listen_ino;
 static int		 final_exit;
 static int		 ever_running;
 
@@ -348,13 +352,19 @@ static void
 mon_exit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mon	*mon = arg;
-	char		*p;
+	struct stat	 sb;
+	char		*p, *s;
 
+	console_free(mon);
+	/* A new monitor for this VM may have taken the names already. */
 	p = mon_path(mon, "sock");
-	unlink(p);
+	if (stat(p, &sb) == 0 && sb.st_ino == listen_ino)
+		unlink(p);
 	free(p);
 	p = mon_path(mon, "pid");
-	unlink(p);
+	if ((s = read_file(p, 64, NULL)) != NULL && atol(s) == (long)getpid())
+		unlink(p);
+	free(s);
 	free(p);
 	event_base_loopexit(mon->base, NULL);
 }
@@ -649,6 +659,9 @@ mon_command(struct mon *mon, const json_t *req)
 
 	if (strcmp(cmd, "status") == 0)
 		return (mon_status_json(mon));
+	if (strcmp(cmd, "console") == 0)
+		return (mon_reply(0, "%s has no serial console (console = no "
+		    "in its configuration)", mon->name));
 	if (strcmp(cmd, "fresh-vars") == 0) {
 		flag = mon_path(mon, "fresh-vars");
 		if (write_file_atomic(flag, "", 0, 0600) == -1) {
@@ -715,6 +728,28 @@ mon_client_close_cb(struct jline *jl, const char *why, void *arg)
 	free(c);
 }
 
+/* {"cmd":"console"}: the connection becomes a console viewer. */
+static int
+mon_console(struct mon_client *c, const json_t *req)
+{
+	const char	*cmd;
+	int		 i;
+
+	cmd = json_string_value(json_object_get(req, PF_CMD));
+	if (cmd == NULL || strcmp(cmd, "console") != 0 ||
+	    c->mon->console == NULL)
+		return (-1);
+	if (console_viewer_add(c->mon, c->jl, json_object_get(req,
+	    PF_ID)) == -1)
+		return (0);	/* refused; the reply is sent */
+	for (i = 0; i < MON_MAX_CLIENTS; i++) {
+		if (clients[i] == c)
+			clients[i] = NULL;
+	}
+	free(c);
+	return (0);
+}
+
 static void
 mon_client_line_cb(struct jline *jl, const char *line, size_t len,
     void *arg)
@@ -726,6 +761,10 @@ mon_client_line_cb(struct jline *jl, const char *line, size_t len,
 	if (len == 0)
 		return;
 	req = json_loadb(line, len, 0, &err);
+	if (json_is_object(req) && mon_console(c, req) == 0) {
+		json_decref(req);
+		return;
+	}
 	if (!json_is_object(req)) {
 		json_decref(req);
 		reply = mon_reply(0, "invalid request");
@@ -807,6 +846,12 @@ mon_listen(struct mon *mon)
 		return (-1);
 	}
 	umask(old);
+	{
+		struct stat	sb;
+
+		if (stat(path, &sb) == 0)
+			listen_ino = sb.st_ino;
+	}
 	free(path);
 	if (listen(fd, 8) == -1)
 		fatal("listen");
@@ -988,6 +1033,7 @@ main(int argc, char **argv)
 	if (agent_fd != -1)
 		mon_add_client(mon, agent_fd);
 	mon_status_changed(mon);
+	console_init(mon);
 	if (mon->drv->prepare(mon, &cause) == -1) {
 		mon->last_exit = VM_EXIT_START_FAILED;
 		mon->last_exit_time = time(NULL);

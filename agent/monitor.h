@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "proto.h"
 
+struct console;
 struct event_base;
 struct vm_driver;
 
@@ -42,6 +43,7 @@ struct mon {
 	int			 boot_fresh_vars; /* next boot: fresh vars */
 
 	void			*drvdata;	/* driver private */
+	struct console		*console;	/* console.c, NULL: none */
 };
 
 /* RUNDIR/NAME.<suffix> (new string). */

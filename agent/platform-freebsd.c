@@ -3,9 +3,12 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/sysctl.h>
 #include <sys/ucred.h>
 #include <sys/un.h>
+#include <sys/user.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,27 @@ platform_peer_creds(int fd, uid_t *uid, gid_t *gid, pid_t *pid)
 		return (0);
 	}
 	return (getpeereid(fd, uid, gid));
+}
+
+/*
+ * Is pid a running process?  kill(pid, 0) also succeeds for a zombie (an
+ * orphaned hypervisor that nobody reaped yet): ask for its state.
+ */
+int
+platform_pid_alive(pid_t pid)
+{
+	struct kinfo_proc	kp;
+	size_t			len = sizeof kp;
+	int			mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID,
+				    (int)pid };
+
+	if (pid <= 0)
+		return (0);
+	if (sysctl(mib, 4, &kp, &len, NULL, 0) == -1)
+		return (errno != ESRCH);
+	if (len < sizeof kp)
+		return (0);	/* no such process */
+	return (kp.ki_stat != SZOMB);
 }
 
 /* rcshutdown_timeout from rc.conf (the last assignment wins), default 90. */

@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct client {
 	int			 access;
 	int			 subscribed;
 	int			 hello;
+	struct event		*ev_drop;	/* dropped, freed from here */
 	TAILQ_ENTRY(client)	 entry;
 };
 static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -49,6 +51,10 @@ static int		 listen_fd = -1;
 static struct event	*ev_accept;
 static char		*socket_path;
 static gid_t		 full_gid = (gid_t)-1, ro_gid = (gid_t)-1;
+static int		 nrefused;	/* refused, not closed yet */
+#define SERVER_REFUSED_MAX	64	/* more are closed at once */
+#define SERVER_REFUSED_WAIT	2	/* seconds, then closed */
+#define SERVER_REFUSED_READS	16	/* reads, then closed */
 
 static void	client_free(struct client *);
 
@@ -84,7 +90,7 @@ client_line_cb(struct jline *jl, const char *line, size_t len, void *arg)
 	char			*msg = NULL;
 	int			 legacy = 0;
 
-	if (len == 0)
+	if (len == 0 || c->ev_drop != NULL)
 		return;		/* blank lines are ignored */
 	req = proto_request_parse(line, len, &cmd, &legacy, &err, &msg, &id);
 	if (req == NULL) {
@@ -124,6 +130,8 @@ client_close_cb(struct jline *jl, const char *why, void *arg)
 static void
 client_free(struct client *c)
 {
+	if (c->ev_drop != NULL)
+		event_free(c->ev_drop);
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
 	cmd_client_gone(c);
@@ -131,13 +139,35 @@ client_free(struct client *c)
 	free(c);
 }
 
+/* A refused client: read (and drop) what it sends until it closes. */
+static void
+server_refused_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval	 tv = { SERVER_REFUSED_WAIT, 0 };
+	intptr_t	 left = (intptr_t)arg;
+	char		 buf[4096];
+	ssize_t		 n;
+
+	if ((what & EV_READ) && left > 0) {
+		n = read(fd, buf, sizeof buf);
+		if ((n > 0 || (n == -1 && (errno == EAGAIN ||
+		    errno == EINTR))) && event_base_once(agent->base, fd,
+		    EV_READ | EV_TIMEOUT, server_refused_cb,
+		    (void *)(left - 1), &tv) == 0)
+			return;
+	}
+	close(fd);
+	nrefused--;
+}
+
 static void
 server_refuse(int fd, const char *fmt, ...)
 {
-	json_t	*r;
-	char	*s, *msg;
-	size_t	 len;
-	va_list	 ap;
+	struct timeval	 tv = { SERVER_REFUSED_WAIT, 0 };
+	json_t		*r;
+	char		*s, *msg;
+	size_t		 len;
+	va_list		 ap;
 
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) == -1)
@@ -150,7 +180,19 @@ server_refuse(int fd, const char *fmt, ...)
 	free(s);
 	free(msg);
 	json_decref(r);
-	close(fd);
+	/*
+	 * Closing at once would fail the client's first write (EPIPE) before
+	 * it reads the reason: end our side and linger a little, reading
+	 * what it sends, then close.
+	 */
+	if (nrefused >= SERVER_REFUSED_MAX || shutdown(fd, SHUT_WR) == -1 ||
+	    event_base_once(agent->base, fd, EV_READ | EV_TIMEOUT,
+	    server_refused_cb, (void *)(intptr_t)SERVER_REFUSED_READS,
+	    &tv) == -1) {
+		close(fd);
+		return;
+	}
+	nrefused++;
 }
 
 static void
@@ -219,15 +261,24 @@ server_group(const char *name)
 	return (gr->gr_gid);
 }
 
-/* Update the groups after a reload. */
+/*
+ * Update the groups after a reload.  connect(2) needs write permission
+ * on the socket, and members of the readonly_group are not in the
+ * socket's group: with a readonly_group the socket is 0666 and the peer
+ * credentials alone decide (everyone else is refused with a message).
+ */
 static void
 server_set_groups(const struct agent_conf *ac)
 {
 	full_gid = server_group(ac->socket_group);
 	ro_gid = server_group(ac->readonly_group);
-	if (socket_path != NULL && full_gid != (gid_t)-1 &&
+	if (socket_path == NULL)
+		return;
+	if (full_gid != (gid_t)-1 &&
 	    chown(socket_path, 0, full_gid) == -1 && geteuid() == 0)
 		log_warn("chown %s", socket_path);
+	if (chmod(socket_path, ro_gid != (gid_t)-1 ? 0666 : 0660) == -1)
+		log_warn("chmod %s", socket_path);
 }
 
 int
@@ -235,7 +286,7 @@ server_listen(const char *path, const struct agent_conf *ac)
 {
 	struct sockaddr_un	 sun;
 	mode_t			 old;
-	int			 fd;
+	int			 fd, tmp;
 
 	if (listen_fd != -1) {
 		server_set_groups(ac);
@@ -258,20 +309,37 @@ server_listen(const char *path, const struct agent_conf *ac)
 	}
 	close(fd);
 	unlink(path);
+	/*
+	 * Bind a temporary name and rename it into place once listening:
+	 * a client that sees the socket can connect (no ECONNREFUSED
+	 * between bind and listen).
+	 */
+	tmp = snprintf(sun.sun_path, sizeof sun.sun_path, "%s.%ld", path,
+	    (long)getpid()) < (int)sizeof sun.sun_path;
+	if (!tmp)
+		strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	unlink(sun.sun_path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
 		fatal("socket");
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		umask(old);
-		log_warn("bind %s", path);
+		log_warn("bind %s", sun.sun_path);
 		close(fd);
 		return (-1);
 	}
 	umask(old);
-	if (chmod(path, 0660) == -1)
-		log_warn("chmod %s", path);
-	if (listen(fd, 128) == -1)
+	if (chmod(sun.sun_path, 0660) == -1)
+		log_warn("chmod %s", sun.sun_path);
+	/* Room for a burst of clients (capped by the kernel). */
+	if (listen(fd, AGENT_MAX_CLIENTS) == -1)
 		fatal("listen");
+	if (tmp && rename(sun.sun_path, path) == -1) {
+		log_warn("rename %s to %s", sun.sun_path, path);
+		unlink(sun.sun_path);
+		close(fd);
+		return (-1);
+	}
 	fd_cloexec(fd);
 	fd_nonblock(fd);
 	listen_fd = fd;
@@ -294,15 +362,30 @@ server_close(void)
 	listen_fd = -1;
 }
 
+static void
+client_drop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	client_free(arg);
+}
+
+/*
+ * Queue a message.  A client over its limit is dropped, but freed only
+ * from the event loop: the callers (command handlers, broadcasts inside
+ * them, waiter lists being walked) still hold the pointer.
+ */
 int
 client_send(struct client *c, const json_t *msg)
 {
-	if (c->jl->closing)
-		return (-1);
+	struct timeval	tv = { 0, 0 };
+
+	if (c->ev_drop != NULL || c->jl->closing || c->jl->raw)
+		return (-1);	/* a console stream: no JSON any more */
 	if (jline_send(c->jl, msg) == -1) {
 		log_warnx("client %ld (uid %ld) does not read its replies; "
 		    "dropped", (long)c->pid, (long)c->uid);
-		client_free(c);
+		jline_pause(c->jl, 1);
+		c->ev_drop = evtimer_new(agent->base, client_drop_cb, c);
+		evtimer_add(c->ev_drop, &tv);
 		return (-1);
 	}
 	return (0);
@@ -317,6 +400,20 @@ server_broadcast(const json_t *ev)
 		if (c->subscribed)
 			client_send(c, ev);
 	}
+}
+
+/* The connection, for the console relay (cmd-console.c). */
+struct jline *
+client_jline(struct client *c)
+{
+	return (c->jl);
+}
+
+/* Close a client now (a console client that does not read). */
+void
+client_drop(struct client *c)
+{
+	client_free(c);
 }
 
 void

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "jline.h"
 #include "log.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -58,6 +59,9 @@ vm_remove(struct vm *vm)
 
 	TAILQ_REMOVE(&agent->vms, vm, entry);
 	agent->nvms--;
+	/* A stopped VM's monitor may still be exiting: no callback later. */
+	if (vm->link != NULL)
+		jline_free(vm->link);
 	vm_conf_free(vm->conf);
 	for (i = 0; i < VM_MAX_NICS; i++) {
 		free(vm->taps[i]);

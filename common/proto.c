@@ -126,7 +126,7 @@ const struct proto_cmd_entry proto_cmds[PROTO_NCMDS] = {
 		    { PF_THREADS, ARG_INT, 0 }, { PF_DISK_DIR, ARG_PATH, 0 },
 		    { PF_ZFS_DATASET, ARG_STRING, 0 },
 		    { PF_RECORDSIZE, ARG_STRING, 0 }, { PF_ISO, ARG_PATH, 0 },
-		    { PF_MAC, ARG_STRING, 0 }),
+		    { PF_NIC_BRIDGE, ARG_STRING, 0 }, { PF_MAC, ARG_STRING, 0 }),
 		.help = "create a VM: its disk, UEFI vars and NAME.ini"
 	},
 	[CMD_DELETE] = {

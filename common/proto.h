@@ -118,7 +118,7 @@ struct proto_arg {
 	int			 required;
 };
 
-#define PROTO_MAX_ARGS	12
+#define PROTO_MAX_ARGS	16
 
 struct proto_cmd_entry {
 	const char		*name;
@@ -209,9 +209,10 @@ const struct proto_arg *proto_cmd_arg(const struct proto_cmd_entry *,
 #define PF_ZFS_DATASET	"zfs_dataset"
 #define PF_RECORDSIZE	"recordsize"
 #define PF_MAC		"mac"
+#define PF_NIC_BRIDGE	"bridge"	/* create: NIC 0 joins it */
 #define PF_CREATED	"created"	/* create: paths it made */
 #define PF_KEPT		"kept"		/* delete: paths left alone */
-#define PF_FILE		"file"		/* the VM's INI file */
+#define PF_INI_FILE	"file"		/* the VM's NAME.ini */
 
 /* Event names. */
 #define PROTO_EV_STATE		"state"		/* {"vm": {...}} */

@@ -19,15 +19,20 @@
 #include "xmalloc.h"
 #include "client.h"
 #include "tui.h"
+#include "vnc.h"
+
+#define BATCH_MAXARGS	64	/* send-keys: name and the keys */
 
 struct batch {
 	const struct batch_verb	*verb;
 	int			 json;
-	char			*args[2];
+	char			*args[BATCH_MAXARGS];
 	int			 nargs;
 	int			 opts;		/* BATCH_O_* given */
 	long			 timeout;	/* --timeout */
 	long			 lines;		/* --lines */
+	char			*font;		/* --font */
+	json_t			*fields;	/* BATCH_O_FIELDS values */
 	struct client		*client;
 	json_t			*result;	/* of the last call */
 };
@@ -41,6 +46,12 @@ static int	batch_console_log(struct batch *);
 static int	batch_reload(struct batch *);
 static int	batch_show_command(struct batch *);
 static int	batch_list_isos(struct batch *);
+static int	batch_create(struct batch *);
+static int	batch_delete(struct batch *);
+static int	batch_screen(struct batch *);
+static int	batch_send_keys(struct batch *);
+static int	batch_usage_error(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
 
 const struct batch_opt batch_opts[] = {
 	{ BATCH_O_TIMEOUT, "--timeout", "seconds", PF_TIMEOUT,
@@ -51,6 +62,29 @@ const struct batch_opt batch_opts[] = {
 	  "boot from the ISO the next time the VM starts" },
 	{ BATCH_O_LINES, "--lines", "n", PF_LINES,
 	  "how many lines of the log to print" },
+	{ BATCH_O_DISK_SIZE, "--disk-size", "size", PF_DISK_SIZE,
+	  "size of the new disk image: 20G, 512M, 1T or bytes" },
+	{ BATCH_O_MEMORY, "--memory", "mb", PF_MEMORY_MB,
+	  "guest memory in MiB" },
+	{ BATCH_O_CPUS, "--cpus", "n", PF_CPUS,
+	  "virtual CPUs (as cores of one socket)" },
+	{ BATCH_O_SOCKETS, "--sockets", "n", PF_SOCKETS, "CPU sockets" },
+	{ BATCH_O_CORES, "--cores", "n", PF_CORES, "cores per socket" },
+	{ BATCH_O_THREADS, "--threads", "n", PF_THREADS,
+	  "threads per core" },
+	{ BATCH_O_DISK_DIR, "--disk-dir", "dir", PF_DISK_DIR,
+	  "put the disk in DIR/NAME/" },
+	{ BATCH_O_ZFS, "--zfs-dataset", "parent", PF_ZFS_DATASET,
+	  "put the disk in a new dataset PARENT/NAME" },
+	{ BATCH_O_RECORDSIZE, "--recordsize", "size", PF_RECORDSIZE,
+	  "recordsize of the new dataset" },
+	{ BATCH_O_ISO, "--iso", "path", PF_ISO, "ISO image to attach" },
+	{ BATCH_O_BRIDGE, "--bridge", "bridge", PF_NIC_BRIDGE,
+	  "bridge the network card joins (none: no network card)" },
+	{ BATCH_O_MAC, "--mac", "mac", PF_MAC,
+	  "MAC address (default: a free, stable one)" },
+	{ BATCH_O_FONT, "--font", "path", NULL,
+	  "PSF font file to read the screen with (besides the built-in)" },
 };
 const size_t batch_nopts = nitems(batch_opts);
 
@@ -88,8 +122,37 @@ const struct batch_verb batch_verbs[] = {
 	  batch_show_command, "print the hypervisor command line" },
 	{ "list-isos", CMD_LIST_ISOS, 0, 0, "", 0, 30, batch_list_isos,
 	  "list the ISO images the agent offers" },
+	{ "create", CMD_CREATE, 1, 1, "name", BATCH_O_FIELDS, 120,
+	  batch_create, "create a VM: disk image, UEFI vars and NAME.ini" },
+	{ "delete", CMD_DELETE, 1, 1, "name", 0, 60, batch_delete,
+	  "remove a stopped VM's NAME.ini (its disks are kept)" },
+	/* Over VNC: these ask the agent for the status (the address). */
+	{ "screen", CMD_STATUS, 1, 1, "name", BATCH_O_FONT, 30, batch_screen,
+	  "print the text on the VM's screen (VNC)" },
+	{ "send-keys", CMD_STATUS, 2, BATCH_MAXARGS - 1, "name key ...", 0,
+	  30, batch_send_keys, "type text and keys on the VM's screen (VNC)" },
 };
 const size_t batch_nverbs = nitems(batch_verbs);
+
+/* Options a verb cannot do without (shown without brackets). */
+static const struct {
+	enum proto_cmd	 cmd;
+	int		 opts;
+} batch_required[] = {
+	{ CMD_CREATE, BATCH_O_DISK_SIZE },
+};
+
+static int
+batch_required_opts(const struct batch_verb *v)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(batch_required); i++) {
+		if (batch_required[i].cmd == v->cmd)
+			return (batch_required[i].opts);
+	}
+	return (0);
+}
 
 const struct batch_verb *
 batch_find(const char *name)
@@ -126,9 +189,12 @@ batch_usage(const struct batch_verb *v)
 	for (i = 0; i < batch_nopts; i++) {
 		if ((v->options & batch_opts[i].flag) == 0)
 			continue;
-		xasprintf(&t, "%s [%s%s%s]", s, batch_opts[i].name,
-		    batch_opts[i].arg != NULL ? " " : "",
-		    batch_opts[i].arg != NULL ? batch_opts[i].arg : "");
+		xasprintf(&t, "%s %s%s%s%s%s", s,
+		    (batch_required_opts(v) & batch_opts[i].flag) ? "" : "[",
+		    batch_opts[i].name, batch_opts[i].arg != NULL ? " " : "",
+		    batch_opts[i].arg != NULL ? batch_opts[i].arg : "",
+		    (batch_required_opts(v) & batch_opts[i].flag) ? "" :
+		    "]");
 		free(s);
 		s = t;
 	}
@@ -232,6 +298,8 @@ batch_request(struct batch *b)
 			json_object_set_new(req, a->name,
 			    json_integer(b->lines));
 	}
+	if (b->fields != NULL)
+		json_object_update(req, b->fields);
 	return (req);
 }
 
@@ -700,6 +768,124 @@ batch_list_isos(struct batch *b)
 	return (EXIT_OK);
 }
 
+/* Print "label: a" per string of a result array. */
+static void
+batch_print_paths(const char *label, const json_t *a)
+{
+	const json_t	*v;
+	size_t		 i;
+
+	json_array_foreach(a, i, v) {
+		if (json_is_string(v))
+			printf("%s: %s\n", label, json_string_value(v));
+	}
+}
+
+/* create: what it made, or that the same VM exists already. */
+static int
+batch_create(struct batch *b)
+{
+	const char	*s;
+	int		 status;
+
+	if ((status = batch_call(b, batch_request(b))) != EXIT_OK)
+		return (status);
+	if (b->json) {
+		batch_print_json(b->result);
+		return (EXIT_OK);
+	}
+	if (json_is_true(json_object_get(b->result, PF_CHANGED))) {
+		printf("%s: created\n", b->args[0]);
+		batch_print_paths("created", json_object_get(b->result,
+		    PF_CREATED));
+	} else
+		printf("%s: exists with these parameters, nothing to do\n",
+		    b->args[0]);
+	if ((s = json_string_value(json_object_get(b->result,
+	    PF_MAC))) != NULL)
+		printf("mac: %s\n", s);
+	return (EXIT_OK);
+}
+
+/* delete: the INI file goes, the disks stay. */
+static int
+batch_delete(struct batch *b)
+{
+	json_t	*j;
+	int	 status;
+
+	if ((status = batch_call(b, batch_request(b))) != EXIT_OK)
+		return (status);
+	if (b->json) {
+		batch_print_json(b->result);
+		return (EXIT_OK);
+	}
+	printf("%s: deleted\n", b->args[0]);
+	batch_print_paths("removed", json_object_get(b->result, PF_REMOVED));
+	batch_print_paths("kept", json_object_get(b->result, PF_KEPT));
+	j = json_object_get(b->result, PF_NOTE);
+	if (json_is_string(j))
+		fprintf(stderr, "%s: %s\n", b->args[0], json_string_value(j));
+	return (EXIT_OK);
+}
+
+/* The VM's VNC address and password from its status. */
+static int
+batch_vnc_address(struct batch *b, char **host, int *port, char **pw)
+{
+	struct vm_info	 vm;
+	char		*cause;
+	int		 status;
+
+	if ((status = batch_call(b, batch_request(b))) != EXIT_OK)
+		return (status);
+	memset(&vm, 0, sizeof vm);
+	if (proto_vm_from_json(batch_vm_object(b->result), &vm, &cause) ==
+	    -1) {
+		status = batch_error(b, EXIT_FAILED, "internal",
+		    "bad VM in the agent's reply: %s", cause);
+		free(cause);
+		return (status);
+	}
+	*host = vm.vnc_host != NULL ? xstrdup(vm.vnc_host) : NULL;
+	*port = vm.vnc_port;
+	/* The agent's status names the VM's file as "config_file". */
+	*pw = batch_vnc_password(json_string_value(json_object_get(
+	    batch_vm_object(b->result), "config_file")));
+	proto_vm_info_clear(&vm);
+	return (EXIT_OK);
+}
+
+static int
+batch_screen(struct batch *b)
+{
+	char	*host, *pw;
+	int	 port, status;
+
+	if ((status = batch_vnc_address(b, &host, &port, &pw)) != EXIT_OK)
+		return (status);
+	status = batch_vnc_screen(b->args[0], host, port, pw, b->font,
+	    b->json);
+	free(host);
+	free(pw);
+	return (status);
+}
+
+static int
+batch_send_keys(struct batch *b)
+{
+	char	*host, *pw;
+	int	 port, status;
+
+	if ((status = batch_vnc_address(b, &host, &port, &pw)) != EXIT_OK)
+		return (status);
+	status = batch_vnc_send_keys(b->args[0], host, port, pw, b->json,
+	    b->nargs - 1, b->args + 1);
+	free(host);
+	free(pw);
+	return (status);
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int
@@ -745,6 +931,37 @@ batch_abs_path(const char *path)
 	return (xstrdup(buf));
 }
 
+/* An option whose value goes to its request field, typed by the spec. */
+static int
+batch_field(struct batch *b, const struct batch_opt *o, const char *name,
+    const char *value)
+{
+	const struct proto_arg	*a;
+	json_t			*v;
+	char			*path;
+	long			 n;
+
+	a = proto_cmd_arg(&proto_cmds[b->verb->cmd], o->field);
+	if (a != NULL && a->type == ARG_INT) {
+		if (batch_number(name, value, &n) == -1)
+			return (-1);
+		v = json_integer(n);
+	} else if (a != NULL && a->type == ARG_PATH) {
+		path = batch_abs_path(value);
+		v = json_string(path);
+		free(path);
+	} else
+		v = json_string(value);
+	if (v == NULL) {
+		batch_usage_error("%s: not valid UTF-8", name);
+		return (-1);
+	}
+	if (b->fields == NULL)
+		b->fields = json_object();
+	json_object_set_new(b->fields, o->field, v);
+	return (0);
+}
+
 static int
 batch_parse(struct batch *b, int argc, char **argv)
 {
@@ -788,10 +1005,16 @@ batch_parse(struct batch *b, int argc, char **argv)
 			return (EXIT_USAGE);
 		}
 		b->opts |= o->flag;
+		if (o->flag == BATCH_O_FONT) {
+			free(b->font);
+			b->font = xstrdup(value);
+		}
 		if ((o->flag == BATCH_O_TIMEOUT &&
 		    batch_number(name, value, &b->timeout) == -1) ||
 		    (o->flag == BATCH_O_LINES &&
-		    batch_number(name, value, &b->lines) == -1)) {
+		    batch_number(name, value, &b->lines) == -1) ||
+		    ((o->flag & BATCH_O_FIELDS) &&
+		    batch_field(b, o, name, value) == -1)) {
 			free(name);
 			return (EXIT_USAGE);
 		}
@@ -800,6 +1023,12 @@ batch_parse(struct batch *b, int argc, char **argv)
 	if (b->nargs < b->verb->minargs)
 		return (batch_usage_error("%s: missing %s", b->verb->verb,
 		    b->verb->args));
+	for (i = 0; i < (int)batch_nopts; i++) {
+		if ((batch_required_opts(b->verb) & batch_opts[i].flag) &&
+		    (b->opts & batch_opts[i].flag) == 0)
+			return (batch_usage_error("%s: %s is required",
+			    b->verb->verb, batch_opts[i].name));
+	}
 	return (EXIT_OK);
 }
 
@@ -820,8 +1049,11 @@ batch_main(const char *socket, int json, int argc, char **argv)
 		return (batch_usage_error("--batch needs a verb"));
 	if ((b.verb = batch_find(argv[0])) == NULL)
 		return (batch_usage_error("unknown verb: %s", argv[0]));
-	if ((status = batch_parse(&b, argc - 1, argv + 1)) != EXIT_OK)
+	if ((status = batch_parse(&b, argc - 1, argv + 1)) != EXIT_OK) {
+		free(b.font);
+		json_decref(b.fields);
 		return (status);
+	}
 	if (b.verb->cmd == CMD_ATTACH_ISO) {
 		path = batch_abs_path(b.args[1]);
 		b.args[1] = path;
@@ -836,10 +1068,14 @@ batch_main(const char *socket, int json, int argc, char **argv)
 		free(cause);
 		free(code);
 		free(path);
+		free(b.font);
+		json_decref(b.fields);
 		return (status);
 	}
 	status = b.verb->handler(&b);
+	free(b.font);
 	json_decref(b.result);
+	json_decref(b.fields);
 	client_free(b.client);
 	free(path);
 	return (status);

@@ -143,6 +143,10 @@ format_outcome(enum proto_cmd cmd, int changed, const char *outcome,
 		return (changed ? "ISO attached" : "ISO already attached");
 	case CMD_DETACH_ISO:
 		return (changed ? "ISO detached" : "no ISO was attached");
+	case CMD_CREATE:
+		return (changed ? "created" : "exists with these parameters");
+	case CMD_DELETE:
+		return ("deleted (its disks are kept)");
 	default:
 		return (changed ? "changed" : "unchanged");
 	}

@@ -39,6 +39,11 @@ static const struct key_binding list_keys[] = {
 	{ 'O', "O", NULL, 0, "reverse the sort order", list_reverse },
 	{ 'R', "R", NULL, 0, "ask the agent to re-read its configuration",
 	  action_reload },
+	{ 'n', "n", "New", 0, "create a VM: disk, UEFI vars and "
+	  "configuration file (a form)", create_open },
+	{ 'D', "D", NULL, 0, "delete the VM's configuration file (its disks "
+	  "are kept); asks first", action_delete },
+	{ 'v', "v", "Screen", 0, "show the VM's screen (VNC)", preview_open },
 	{ KEYC_FN(KEY_UP), "Up", NULL, 0, "select the previous VM",
 	  list_up },
 	{ 'k', "k", NULL, 0, "select the previous VM", list_up },
@@ -120,6 +125,20 @@ static const struct key_binding iso_keys[] = {
 	  iso_cancel },
 };
 
+static const struct key_binding create_keys[] = {
+	{ KEYC_ENTER, "Enter", "Create", 0, "create the VM", create_submit },
+	{ KEYC_TAB, "Tab", "Next", 0, "next field", create_next },
+	{ KEYC_FN(KEY_DOWN), "Down", NULL, 0, "next field", create_next },
+	{ KEYC_FN(KEY_UP), "Up", NULL, 0, "previous field", create_prev },
+	{ KEYC_FN(KEY_BTAB), "BackTab", NULL, 0, "previous field",
+	  create_prev },
+	{ KEYC_BSPACE, "Backspace", NULL, 0, "delete the last character",
+	  create_backspace },
+	{ KEYC_ESC, "Esc", "Cancel", 0, "close the form (what was typed is "
+	  "kept)", create_cancel },
+	{ KEYC_CTRL('C'), "^C", NULL, 0, "close the form", create_cancel },
+};
+
 const struct view view_list = {
 	"VM list", list_keys, nitems(list_keys), view_list_draw, NULL, 0
 };
@@ -141,10 +160,33 @@ const struct view view_filter = {
 const struct view view_iso = {
 	"ISO chooser", iso_keys, nitems(iso_keys), view_iso_draw, iso_text, 1
 };
+const struct view view_create = {
+	"New VM", create_keys, nitems(create_keys), view_create_draw,
+	create_text, 1
+};
+
+static const struct key_binding preview_keys[] = {
+	{ 'i', "i", "Input", 0, "input mode: every key goes to the VM until "
+	  "Ctrl-]", preview_input },
+	{ KEYC_FN(KEY_DC), "Del", "Ctrl-Alt-Del", 0, "send Ctrl-Alt-Del to "
+	  "the VM", preview_cad },
+	{ 'p', "p", "Pixels", 0, "switch between the text and the pixel "
+	  "view", preview_toggle },
+	{ KEYC_CTRL('L'), "^L", NULL, 0, "redraw the screen", screen_redraw },
+	{ '?', "?", "Help", KEY_F_PIN, "show this help", screen_help },
+	{ KEYC_ESC, "Esc", "Back", KEY_F_PIN, "back to the list",
+	  preview_close },
+	{ 'q', "q", NULL, 0, "back to the list", preview_close },
+};
+
+const struct view view_preview = {
+	"VM screen", preview_keys, nitems(preview_keys), view_preview_draw,
+	NULL, 0
+};
 
 const struct view *const views_all[] = {
 	&view_list, &view_detail, &view_help, &view_confirm, &view_filter,
-	&view_iso
+	&view_iso, &view_create, &view_preview
 };
 const size_t views_nall = nitems(views_all);
 

@@ -291,6 +291,11 @@ screen_key(struct screen *s, int key)
 		s->dirty = 1;
 		return;
 	}
+	/* The VM screen's input mode takes every key. */
+	if (preview_key(s, key)) {
+		s->dirty = 1;
+		return;
+	}
 	if (!s->msg_error || s->client != NULL) {
 		if (s->msg != NULL)
 			s->dirty = 1;
@@ -441,9 +446,9 @@ screen_main(const char *socket)
 {
 	struct screen		 s;
 	struct sigaction	 sa;
-	struct pollfd		 pfd[2];
+	struct pollfd		 pfd[3];
 	double			 now, next;
-	int			 timeout, n;
+	int			 timeout, n, vt;
 
 	memset(&s, 0, sizeof s);
 	s.socket = client_socket_path(socket);
@@ -494,8 +499,11 @@ screen_main(const char *socket)
 		pfd[1].events = POLLIN;
 		if (s.client != NULL && client_want_write(s.client))
 			pfd[1].events |= POLLOUT;
-		pfd[0].revents = pfd[1].revents = 0;
-		n = poll(pfd, 2, timeout);
+		/* The VM screen's VNC connection. */
+		if ((vt = preview_poll(&s, &pfd[2])) >= 0 && vt < timeout)
+			timeout = vt;
+		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+		n = poll(pfd, 3, timeout);
 		if (n == -1 && errno != EINTR)
 			fatal("poll");
 
@@ -512,6 +520,8 @@ screen_main(const char *socket)
 		    client_write(s.client) == -1)
 			screen_lost(&s, client_error(s.client));
 
+		preview_io(&s);
+
 		now = mono_now();
 		if (s.client == NULL && now >= s.retry_at)
 			screen_connect(&s);
@@ -520,6 +530,7 @@ screen_main(const char *socket)
 	}
 
 	screen_end();
+	preview_end(&s);
 	client_free(s.client);
 	model_free(&s.model);
 	free(s.sel);

@@ -6,6 +6,7 @@
 #ifndef TUI_H
 #define TUI_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
 #include <curses.h>
@@ -108,6 +109,7 @@ struct view {
 
 #define SCREEN_MAXVIEWS	8
 #define SCREEN_INPUT_MAX 128
+#define CREATE_NFIELDS	8	/* fields of the new-VM form */
 
 struct screen {
 	const char		*socket;
@@ -148,9 +150,15 @@ struct screen {
 	size_t			 iso_top;
 	int			 iso_boot;
 
+	char			 create_input[CREATE_NFIELDS]
+				     [SCREEN_INPUT_MAX];	/* new VM */
+	int			 create_field;
+
 	char			*msg;
 	int			 msg_error;
 	double			 msg_until;	/* 0: until a key */
+
+	struct preview		*preview;	/* the VM screen view */
 
 	int			 colour;
 	int			 drop;		/* close the client */
@@ -183,6 +191,8 @@ extern const struct view	view_help;
 extern const struct view	view_confirm;
 extern const struct view	view_filter;
 extern const struct view	view_iso;
+extern const struct view	view_create;
+extern const struct view	view_preview;
 extern const struct view *const	views_all[];
 extern const size_t		views_nall;
 const struct key_binding *key_find(const struct view *, int);
@@ -272,6 +282,17 @@ void		 filter_backspace(struct screen *);
 int		 input_add(char *, size_t, int);
 void		 input_del(char *);
 
+/* view-create.c */
+void		 create_open(struct screen *);
+void		 create_cancel(struct screen *);
+void		 create_text(struct screen *, int);
+void		 create_backspace(struct screen *);
+void		 create_next(struct screen *);
+void		 create_prev(struct screen *);
+void		 create_submit(struct screen *);
+void		 view_create_draw(struct screen *);
+void		 action_delete(struct screen *);
+
 /* view-iso.c */
 void		 iso_open(struct screen *, const char *, json_t *);
 void		 view_iso_draw(struct screen *);
@@ -283,11 +304,48 @@ void		 iso_choose(struct screen *);
 void		 iso_cancel(struct screen *);
 void		 iso_backspace(struct screen *);
 
+/* view-preview.c */
+struct pollfd;
+struct glyph_screen;
+#define PREVIEW_LEAVE	KEYC_CTRL(']')	/* leaves input mode */
+void		 preview_open(struct screen *);
+void		 preview_close(struct screen *);
+void		 preview_toggle(struct screen *);
+void		 preview_input(struct screen *);
+void		 preview_cad(struct screen *);
+/* Input mode: the key went to the VM (1) or is the TUI's (0). */
+int		 preview_key(struct screen *, int);
+/* The VNC descriptor for poll; returns a timeout in ms or -1. */
+int		 preview_poll(struct screen *, struct pollfd *);
+void		 preview_io(struct screen *);
+void		 preview_end(struct screen *);
+void		 view_preview_draw(struct screen *);
+/* Draw into stdscr from row top, height rows, width columns. */
+void		 preview_render_text(const struct glyph_screen *, int, int,
+		     int, int);
+void		 preview_render_pixels(const uint32_t *, int, int, int, int,
+		     int);
+
 /* batch.c */
 #define BATCH_O_TIMEOUT	0x1	/* --timeout seconds */
 #define BATCH_O_NOWAIT	0x2	/* --no-wait */
 #define BATCH_O_BOOT	0x4	/* --boot */
 #define BATCH_O_LINES	0x8	/* --lines n */
+#define BATCH_O_FONT	0x10	/* --font path (screen) */
+/* create: each value goes to the request field of the same meaning. */
+#define BATCH_O_DISK_SIZE	0x100	/* --disk-size size */
+#define BATCH_O_MEMORY		0x200	/* --memory mb */
+#define BATCH_O_CPUS		0x400	/* --cpus n */
+#define BATCH_O_SOCKETS		0x800	/* --sockets n */
+#define BATCH_O_CORES		0x1000	/* --cores n */
+#define BATCH_O_THREADS		0x2000	/* --threads n */
+#define BATCH_O_DISK_DIR	0x4000	/* --disk-dir dir */
+#define BATCH_O_ZFS		0x8000	/* --zfs-dataset parent */
+#define BATCH_O_RECORDSIZE	0x10000	/* --recordsize size */
+#define BATCH_O_ISO		0x20000	/* --iso path */
+#define BATCH_O_MAC		0x40000	/* --mac mac */
+#define BATCH_O_BRIDGE		0x80000	/* --bridge bridge */
+#define BATCH_O_FIELDS		0xfff00	/* all of the above */
 
 struct batch;
 

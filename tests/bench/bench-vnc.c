@@ -1,0 +1,159 @@
+/*
+ * Figures for the VM screen view (not a test): milliseconds to
+ * recognise a frame, and the bytes curses writes to the terminal for a
+ * full redraw and for an unchanged frame, text and pixel view.
+ *
+ *   make tests/bench/bench-vnc && top_srcdir=... tests/bench/bench-vnc
+ */
+#include "config.h"
+
+#include <err.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "util.h"
+#include "xmalloc.h"
+#include "glyph.h"
+#include "tui.h"
+
+#define RUNS	50
+
+static uint32_t *
+ppm_load(const char *name, int *w, int *h)
+{
+	const char	*top = getenv("top_srcdir");
+	char		*cmd;
+	FILE		*fp;
+	uint32_t	*px;
+	unsigned char	 rgb[3];
+	int		 maxv;
+	size_t		 i;
+
+	xasprintf(&cmd, "gzip -dc '%s/tests/unit/frames/%s.ppm.gz'",
+	    top != NULL ? top : ".", name);
+	fp = popen(cmd, "r");
+	free(cmd);
+	if (fp == NULL || fscanf(fp, "P6 %d %d %d", w, h, &maxv) != 3 ||
+	    fgetc(fp) == EOF)
+		errx(1, "%s: cannot read the frame (set top_srcdir)", name);
+	px = xcalloc((size_t)*w * *h, sizeof *px);
+	for (i = 0; i < (size_t)*w * *h && fread(rgb, 1, 3, fp) == 3; i++)
+		px[i] = (uint32_t)rgb[0] << 16 | rgb[1] << 8 | rgb[2];
+	pclose(fp);
+	return (px);
+}
+
+/* The centre w x h of a frame (OVMF centres its text: still aligned). */
+static uint32_t *
+crop(const uint32_t *px, int fw, int fh, int w, int h)
+{
+	uint32_t	*out = xcalloc((size_t)w * h, sizeof *out);
+	int		 y, x0 = (fw - w) / 2, y0 = (fh - h) / 2;
+
+	for (y = 0; y < h; y++)
+		memcpy(&out[(size_t)y * w], &px[(size_t)(y + y0) * fw + x0],
+		    w * sizeof *out);
+	return (out);
+}
+
+static void
+bench_read(const char *what, const uint32_t *px, int w, int h,
+    struct glyph_screen *keep)
+{
+	struct glyph_set	*gs;
+	struct glyph_screen	 s;
+	struct glyph_frame	 fr = { px, w, h };
+	double			 t0, first, steady;
+	int			 i;
+
+	memset(&s, 0, sizeof s);
+	gs = glyph_set_new();
+	t0 = mono_now();
+	glyph_read(gs, &fr, &s);
+	first = mono_now() - t0;
+	t0 = mono_now();
+	for (i = 0; i < RUNS; i++)
+		glyph_read(gs, &fr, &s);
+	steady = (mono_now() - t0) / RUNS;
+	printf("%-28s %4dx%-4d %-10s %3dx%-3d %5d cells  first %6.2f ms  "
+	    "then %6.2f ms/frame  unknown %d\n", what, w, h, s.font, s.cols,
+	    s.rows, s.nonblank, first * 1000, steady * 1000, s.unknown);
+	glyph_set_free(gs);
+	if (keep != NULL)
+		*keep = s;
+	else
+		glyph_screen_free(&s);
+}
+
+/* Bytes written so far (curses writes to the descriptor itself). */
+static long
+flushed(FILE *out)
+{
+	fflush(out);
+	return ((long)lseek(fileno(out), 0, SEEK_CUR));
+}
+
+int
+main(void)
+{
+	struct glyph_screen	 ovmf;
+	uint32_t		*shell, *linux_fb, *small;
+	FILE			*out, *in;
+	SCREEN			*scr;
+	long			 a, b, c;
+	int			 w, h, lw, lh;
+
+	shell = ppm_load("ovmf-shell", &w, &h);
+	linux_fb = ppm_load("linux-fbcon", &lw, &lh);
+	small = crop(shell, w, h, 1280, 800);
+	printf("recognition (%d runs):\n", RUNS);
+	bench_read("OVMF shell", shell, w, h, NULL);
+	bench_read("OVMF shell (cropped)", small, 1280, 800, &ovmf);
+	bench_read("Linux fbcon", linux_fb, lw, lh, NULL);
+
+	/* Terminal output: curses on a 200x60 xterm-256color into a file. */
+	setenv("COLUMNS", "200", 1);
+	setenv("LINES", "60", 1);
+	if ((out = tmpfile()) == NULL || (in = fopen("/dev/null", "r")) ==
+	    NULL)
+		err(1, "tmpfile");
+	if ((scr = newterm("xterm-256color", out, in)) == NULL)
+		errx(1, "newterm xterm-256color failed");
+	start_color();
+	use_default_colors();
+	a = flushed(out);
+	preview_render_text(&ovmf, 1, LINES - 3, COLS, 1);
+	refresh();
+	b = flushed(out);
+	preview_render_text(&ovmf, 1, LINES - 3, COLS, 1);
+	refresh();
+	c = flushed(out);
+	printf("terminal %dx%d, text view of the 1280x800 frame: full redraw "
+	    "%ld bytes, unchanged frame %ld bytes\n", COLS, LINES, b - a,
+	    c - b);
+	erase();
+	refresh();
+	a = flushed(out);
+	preview_render_pixels(small, 1280, 800, 1, LINES - 3, COLS);
+	refresh();
+	b = flushed(out);
+	preview_render_pixels(small, 1280, 800, 1, LINES - 3, COLS);
+	refresh();
+	c = flushed(out);
+	printf("terminal %dx%d, pixel view of the 1280x800 frame: full redraw "
+	    "%ld bytes, unchanged frame %ld bytes\n", COLS, LINES, b - a,
+	    c - b);
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+	glyph_screen_free(&ovmf);
+	free(shell);
+	free(linux_fb);
+	free(small);
+	return (0);
+}
