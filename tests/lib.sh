@@ -19,6 +19,9 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+# Absolute: tests cd around, and paths end up in config files.
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "$top_builddir" && pwd)
 AGENT="$top_builddir/agent/anlasser-agent"
 MONITOR="$top_builddir/agent/anlasser-monitor"
 TUI="$top_builddir/tui/anlasser-tui"

@@ -284,6 +284,14 @@ client_dispatch(struct client *c, json_t *msg)
 		return;
 	}
 	id = json_object_get(msg, PF_ID);
+	if (id == NULL && json_is_false(json_object_get(msg, PF_OK))) {
+		/* An error for no request: the agent refuses us. */
+		const char *m = json_string_value(json_object_get(
+		    json_object_get(msg, PF_ERROR), PF_MESSAGE));
+
+		client_lost(c, "%s", m != NULL ? m : "refused by the agent");
+		return;
+	}
 	if (!json_is_integer(id))
 		return;		/* not ours: ignore */
 	TAILQ_FOREACH(r, &c->reqs, entry) {
