@@ -50,30 +50,6 @@
 #define BHYVE_SLOT_DISKN	10	/* disk1.. at 10..16 */
 #define BHYVE_SLOT_NICN		20	/* nic1.. at 20..26 */
 
-struct argv_buf {
-	char	**v;
-	int	  n;
-};
-
-static void
-av_add(struct argv_buf *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-av_add(struct argv_buf *a, const char *fmt, ...)
-{
-	va_list	ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatal("vasprintf");
-	va_end(ap);
-	a->v = xreallocarray(a->v, a->n + 2, sizeof *a->v);
-	a->v[a->n++] = s;
-	a->v[a->n] = NULL;
-}
-
 /* Run one of the host tools (ifconfig, bhyvectl); 0 on exit status 0. */
 static int
 bhyve_tool(struct mon *mon, char **cause, char *const argv[])
@@ -259,78 +235,78 @@ bhyve_argv(struct mon *mon, char **cause)
 	char		*layout, *com1;
 	int		 i, slot;
 
-	av_add(&a, "%s", mon->agent.bhyve);
-	av_add(&a, "-A");
-	av_add(&a, "-H");
-	av_add(&a, "-P");
-	av_add(&a, "-D");
-	av_add(&a, "-w");
-	av_add(&a, "-u");
-	av_add(&a, "-c");
-	av_add(&a, "cpus=%d,sockets=%d,cores=%d,threads=%d",
+	argv_add(&a, "%s", mon->agent.bhyve);
+	argv_add(&a, "-A");
+	argv_add(&a, "-H");
+	argv_add(&a, "-P");
+	argv_add(&a, "-D");
+	argv_add(&a, "-w");
+	argv_add(&a, "-u");
+	argv_add(&a, "-c");
+	argv_add(&a, "cpus=%d,sockets=%d,cores=%d,threads=%d",
 	    vm_conf_vcpus(vm), vm->cpu_sockets, vm->cpu_cores,
 	    vm->cpu_threads);
-	av_add(&a, "-m");
-	av_add(&a, "%dM", vm->memory_mb);
-	av_add(&a, "-s");
-	av_add(&a, "0,hostbridge");
-	av_add(&a, "-s");
-	av_add(&a, "31,lpc");
+	argv_add(&a, "-m");
+	argv_add(&a, "%dM", vm->memory_mb);
+	argv_add(&a, "-s");
+	argv_add(&a, "0,hostbridge");
+	argv_add(&a, "-s");
+	argv_add(&a, "31,lpc");
 	for (i = 0; i < vm->ndisks; i++) {
 		slot = i == 0 ? BHYVE_SLOT_DISK0 : BHYVE_SLOT_DISKN + i - 1;
-		av_add(&a, "-s");
-		av_add(&a, "%d,nvme,%s,sectsz=%d", slot, vm->disks[i],
+		argv_add(&a, "-s");
+		argv_add(&a, "%d,nvme,%s,sectsz=%d", slot, vm->disks[i],
 		    vm->disk_sector_size > 0 ? vm->disk_sector_size : 4096);
 	}
 	for (i = 0; i < vm->nnics; i++) {
 		slot = i == 0 ? BHYVE_SLOT_NIC0 : BHYVE_SLOT_NICN + i - 1;
-		av_add(&a, "-s");
+		argv_add(&a, "-s");
 		if (mon->macs[i] != NULL)
-			av_add(&a, "%d,virtio-net,%s,mac=%s", slot,
+			argv_add(&a, "%d,virtio-net,%s,mac=%s", slot,
 			    mon->taps[i] != NULL ? mon->taps[i] : "tap",
 			    mon->macs[i]);
 		else
-			av_add(&a, "%d,virtio-net,%s", slot,
+			argv_add(&a, "%d,virtio-net,%s", slot,
 			    mon->taps[i] != NULL ? mon->taps[i] : "tap");
 	}
 	if (vm->vnc && mon->vnc_port > 0) {
-		av_add(&a, "-s");
-		av_add(&a, "%d,fbuf,tcp=%s%s%s:%d,w=%d,h=%d%s%s%s",
+		argv_add(&a, "-s");
+		argv_add(&a, "%d,fbuf,tcp=%s%s%s:%d,w=%d,h=%d%s%s%s",
 		    BHYVE_SLOT_FBUF, strchr(vm->vnc_bind, ':') ? "[" : "",
 		    vm->vnc_bind, strchr(vm->vnc_bind, ':') ? "]" : "",
 		    mon->vnc_port, vm->vnc_width, vm->vnc_height,
 		    vm->vnc_wait_connect ? ",wait" : "",
 		    vm->vnc_password != NULL ? ",password=" : "",
 		    vm->vnc_password != NULL ? vm->vnc_password : "");
-		av_add(&a, "-s");
-		av_add(&a, "%d,xhci,tablet", BHYVE_SLOT_XHCI);
+		argv_add(&a, "-s");
+		argv_add(&a, "%d,xhci,tablet", BHYVE_SLOT_XHCI);
 	}
-	av_add(&a, "-s");
-	av_add(&a, "%d,virtio-rnd", BHYVE_SLOT_RND);
-	av_add(&a, "-l");
-	av_add(&a, "bootrom,%s,%s", mon->agent.uefi_firmware, vm->uefi_vars);
+	argv_add(&a, "-s");
+	argv_add(&a, "%d,virtio-rnd", BHYVE_SLOT_RND);
+	argv_add(&a, "-l");
+	argv_add(&a, "bootrom,%s,%s", mon->agent.uefi_firmware, vm->uefi_vars);
 	if (vm->vnc_kbd_layout != NULL) {
 		xasprintf(&layout, "%s/%s", BHYVE_KBDLAYOUT_DIR,
 		    vm->vnc_kbd_layout);
 		if (path_exists(layout)) {
-			av_add(&a, "-K");
-			av_add(&a, "%s", vm->vnc_kbd_layout);
+			argv_add(&a, "-K");
+			argv_add(&a, "%s", vm->vnc_kbd_layout);
 		} else
 			log_warnx("%s: keyboard layout %s not found, ignored",
 			    mon->name, layout);
 		free(layout);
 	}
 	if (vm->iso_path != NULL) {
-		av_add(&a, "-s");
-		av_add(&a, "%d,ahci-cd,%s,ro", BHYVE_SLOT_CD, vm->iso_path);
+		argv_add(&a, "-s");
+		argv_add(&a, "%d,ahci-cd,%s,ro", BHYVE_SLOT_CD, vm->iso_path);
 	}
 	if (vm->console) {
 		com1 = console_tty_path(mon);
-		av_add(&a, "-l");
-		av_add(&a, "com1,%s", com1);
+		argv_add(&a, "-l");
+		argv_add(&a, "com1,%s", com1);
 		free(com1);
 	}
-	av_add(&a, "%s", mon->name);
+	argv_add(&a, "%s", mon->name);
 	return (a.v);
 }
 

@@ -73,29 +73,6 @@ static const struct {
 	{ "host-error",			VM_EXIT_ERROR },
 };
 
-struct qemu_argv {
-	char	**v;
-	int	  n;
-};
-
-static void	qemu_add(struct qemu_argv *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static void
-qemu_add(struct qemu_argv *a, const char *fmt, ...)
-{
-	va_list	ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatal("vasprintf");
-	va_end(ap);
-	a->v = xreallocarray(a->v, a->n + 2, sizeof *a->v);
-	a->v[a->n++] = s;
-	a->v[a->n] = NULL;
-}
-
 /* A value inside a QEMU option list: every ',' doubled (new string). */
 static char *
 qemu_esc(const char *s)
@@ -166,7 +143,7 @@ qemu_check_vnc(struct mon *mon, char **cause)
 }
 
 static void
-qemu_argv_vnc(struct mon *mon, struct qemu_argv *a)
+qemu_argv_vnc(struct mon *mon, struct argv_buf *a)
 {
 	struct vm_conf	*vm = mon->vm;
 	const char	*bind;
@@ -174,15 +151,15 @@ qemu_argv_vnc(struct mon *mon, struct qemu_argv *a)
 	bind = vm->vnc_bind != NULL ? vm->vnc_bind : "127.0.0.1";
 	if (vm->vnc_width > 0 && vm->vnc_height > 0) {
 		/* Std VGA; xres/yres is the EDID preferred mode. */
-		qemu_add(a, "-device");
-		qemu_add(a, "VGA,xres=%d,yres=%d", vm->vnc_width,
+		argv_add(a, "-device");
+		argv_add(a, "VGA,xres=%d,yres=%d", vm->vnc_width,
 		    vm->vnc_height);
 	} else {
-		qemu_add(a, "-vga");
-		qemu_add(a, "std");
+		argv_add(a, "-vga");
+		argv_add(a, "std");
 	}
-	qemu_add(a, "-vnc");
-	qemu_add(a, "%s%s%s:%d%s", strchr(bind, ':') != NULL ? "[" : "",
+	argv_add(a, "-vnc");
+	argv_add(a, "%s%s%s:%d%s", strchr(bind, ':') != NULL ? "[" : "",
 	    bind, strchr(bind, ':') != NULL ? "]" : "",
 	    mon->vnc_port - QEMU_VNC_BASE,
 	    vm->vnc_password != NULL ? ",password=on" : "");
@@ -192,7 +169,7 @@ qemu_argv_vnc(struct mon *mon, struct qemu_argv *a)
 }
 
 static void
-qemu_argv_devices(struct mon *mon, struct qemu_argv *a)
+qemu_argv_devices(struct mon *mon, struct argv_buf *a)
 {
 	struct vm_conf	*vm = mon->vm;
 	char		*e, serial[32];
@@ -207,14 +184,14 @@ qemu_argv_devices(struct mon *mon, struct qemu_argv *a)
 	 */
 	if (vm->iso_path != NULL) {
 		e = qemu_esc(vm->iso_path);
-		qemu_add(a, "-drive");
-		qemu_add(a, "if=none,id=cd0,media=cdrom,readonly=on,"
+		argv_add(a, "-drive");
+		argv_add(a, "if=none,id=cd0,media=cdrom,readonly=on,"
 		    "format=raw,file=%s", e);
 		free(e);
-		qemu_add(a, "-device");
-		qemu_add(a, "ahci,id=ahci0");
-		qemu_add(a, "-device");
-		qemu_add(a, "ide-cd,bus=ahci0.0,drive=cd0");
+		argv_add(a, "-device");
+		argv_add(a, "ahci,id=ahci0");
+		argv_add(a, "-device");
+		argv_add(a, "ide-cd,bus=ahci0.0,drive=cd0");
 	}
 	sect = vm->disk_sector_size > 0 ? vm->disk_sector_size :
 	    QEMU_SECTOR_DEFAULT;
@@ -222,37 +199,37 @@ qemu_argv_devices(struct mon *mon, struct qemu_argv *a)
 		if (vm->disks[i] == NULL)
 			continue;
 		e = qemu_esc(vm->disks[i]);
-		qemu_add(a, "-drive");
-		qemu_add(a, "if=none,id=disk%d,file=%s,format=raw,"
+		argv_add(a, "-drive");
+		argv_add(a, "if=none,id=disk%d,file=%s,format=raw,"
 		    "discard=unmap", i, e);
 		free(e);
 		qemu_disk_serial(mon, i, serial, sizeof serial);
-		qemu_add(a, "-device");
-		qemu_add(a, "nvme,drive=disk%d,serial=%s,"
+		argv_add(a, "-device");
+		argv_add(a, "nvme,drive=disk%d,serial=%s,"
 		    "logical_block_size=%d,physical_block_size=%d", i, serial,
 		    sect, sect);
 	}
 	for (i = 0; i < vm->nnics; i++) {
 		if (mon->taps[i] == NULL)
 			continue;
-		qemu_add(a, "-netdev");
-		qemu_add(a, "tap,id=net%d,ifname=%s,script=no,downscript=no",
+		argv_add(a, "-netdev");
+		argv_add(a, "tap,id=net%d,ifname=%s,script=no,downscript=no",
 		    i, mon->taps[i]);
-		qemu_add(a, "-device");
+		argv_add(a, "-device");
 		if (mon->macs[i] != NULL)
-			qemu_add(a, "virtio-net-pci,netdev=net%d,mac=%s", i,
+			argv_add(a, "virtio-net-pci,netdev=net%d,mac=%s", i,
 			    mon->macs[i]);
 		else
-			qemu_add(a, "virtio-net-pci,netdev=net%d", i);
+			argv_add(a, "virtio-net-pci,netdev=net%d", i);
 	}
 	if (qemu_vnc_on(mon)) {
-		qemu_add(a, "-device");
-		qemu_add(a, "qemu-xhci,id=xhci");
-		qemu_add(a, "-device");
-		qemu_add(a, "usb-tablet,bus=xhci.0");
+		argv_add(a, "-device");
+		argv_add(a, "qemu-xhci,id=xhci");
+		argv_add(a, "-device");
+		argv_add(a, "usb-tablet,bus=xhci.0");
 	}
-	qemu_add(a, "-device");
-	qemu_add(a, "virtio-rng-pci");
+	argv_add(a, "-device");
+	argv_add(a, "virtio-rng-pci");
 }
 
 /*
@@ -263,7 +240,7 @@ static char **
 qemu_argv(struct mon *mon, char **cause)
 {
 	struct vm_conf	*vm = mon->vm;
-	struct qemu_argv a = { NULL, 0 };
+	struct argv_buf a = { NULL, 0 };
 	const char	*accel;
 	char		*p, *e;
 
@@ -277,50 +254,50 @@ qemu_argv(struct mon *mon, char **cause)
 	}
 	accel = qemu_accel(mon);
 
-	qemu_add(&a, "%s", mon->agent.qemu);
-	qemu_add(&a, "-name");
-	qemu_add(&a, "guest=%s", mon->name);
-	qemu_add(&a, "-machine");
-	qemu_add(&a, "q35,accel=%s", accel);
+	argv_add(&a, "%s", mon->agent.qemu);
+	argv_add(&a, "-name");
+	argv_add(&a, "guest=%s", mon->name);
+	argv_add(&a, "-machine");
+	argv_add(&a, "q35,accel=%s", accel);
 	if (strcmp(accel, "kvm") == 0) {
-		qemu_add(&a, "-cpu");
-		qemu_add(&a, "host");
+		argv_add(&a, "-cpu");
+		argv_add(&a, "host");
 	}
-	qemu_add(&a, "-smp");
-	qemu_add(&a, "cpus=%d,sockets=%d,cores=%d,threads=%d",
+	argv_add(&a, "-smp");
+	argv_add(&a, "cpus=%d,sockets=%d,cores=%d,threads=%d",
 	    vm_conf_vcpus(vm), vm->cpu_sockets, vm->cpu_cores,
 	    vm->cpu_threads);
-	qemu_add(&a, "-m");
-	qemu_add(&a, "%dM", vm->memory_mb);
-	qemu_add(&a, "-nodefaults");
-	qemu_add(&a, "-no-user-config");
-	qemu_add(&a, "-no-reboot");
-	qemu_add(&a, "-display");
-	qemu_add(&a, "none");
+	argv_add(&a, "-m");
+	argv_add(&a, "%dM", vm->memory_mb);
+	argv_add(&a, "-nodefaults");
+	argv_add(&a, "-no-user-config");
+	argv_add(&a, "-no-reboot");
+	argv_add(&a, "-display");
+	argv_add(&a, "none");
 	if (qemu_vnc_on(mon) && vm->vnc_wait_connect)
-		qemu_add(&a, "-S");	/* bhyve fbuf,wait: cont on a client */
+		argv_add(&a, "-S");	/* bhyve fbuf,wait: cont on a client */
 
 	p = mon_path(mon, "qmp");
-	qemu_add(&a, "-qmp");
-	qemu_add(&a, "unix:%s,server=on,wait=off", p);
+	argv_add(&a, "-qmp");
+	argv_add(&a, "unix:%s,server=on,wait=off", p);
 	free(p);
 
 	e = qemu_esc(mon->agent.uefi_firmware);
-	qemu_add(&a, "-drive");
-	qemu_add(&a, "if=pflash,format=raw,unit=0,readonly=on,file=%s", e);
+	argv_add(&a, "-drive");
+	argv_add(&a, "if=pflash,format=raw,unit=0,readonly=on,file=%s", e);
 	free(e);
 	e = qemu_esc(vm->uefi_vars);
-	qemu_add(&a, "-drive");
-	qemu_add(&a, "if=pflash,format=raw,unit=1,file=%s", e);
+	argv_add(&a, "-drive");
+	argv_add(&a, "if=pflash,format=raw,unit=1,file=%s", e);
 	free(e);
 
 	if (vm->console) {
 		p = mon_path(mon, "console");
 		e = qemu_esc(p);
-		qemu_add(&a, "-chardev");
-		qemu_add(&a, "socket,id=ser0,path=%s,server=on,wait=off", e);
-		qemu_add(&a, "-serial");
-		qemu_add(&a, "chardev:ser0");
+		argv_add(&a, "-chardev");
+		argv_add(&a, "socket,id=ser0,path=%s,server=on,wait=off", e);
+		argv_add(&a, "-serial");
+		argv_add(&a, "chardev:ser0");
 		free(e);
 		free(p);
 	}

@@ -1,10 +1,14 @@
 /* The driver table and what drivers share. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "driver.h"
+#include "log.h"
+#include "xmalloc.h"
 
 static const struct vm_driver *drivers[] = {
 	&driver_bhyve,
@@ -23,4 +27,20 @@ driver_find(const char *name)
 			return (drivers[i]);
 	}
 	return (NULL);
+}
+
+/* Append one formatted argument (argv stays NULL-terminated). */
+void
+argv_add(struct argv_buf *a, const char *fmt, ...)
+{
+	va_list	ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	a->v = xreallocarray(a->v, a->n + 2, sizeof *a->v);
+	a->v[a->n++] = s;
+	a->v[a->n] = NULL;
 }

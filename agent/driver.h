@@ -40,4 +40,12 @@ extern const struct vm_driver	driver_qemu;
 
 const struct vm_driver	*driver_find(const char *);
 
+/* A growing NULL-terminated argv, shared by the drivers. */
+struct argv_buf {
+	char	**v;
+	int	  n;
+};
+void	argv_add(struct argv_buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 #endif
