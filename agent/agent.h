@@ -133,6 +133,15 @@ void		 autostart_run(json_t *, json_t *, json_t *);
 void		 autostart_forget(struct vm *);
 
 /* link.c */
+struct monitor_argv {
+	char	*argv[20];
+	char	 port[16];
+	char	*taps;
+	char	*macs;
+};
+void		 link_monitor_argv(struct vm *, struct monitor_argv *,
+		     const char *);
+void		 link_monitor_argv_free(struct monitor_argv *);
 int		 link_start(struct vm *, char **);
 int		 link_send(struct vm *, const char *, int);
 void		 link_adopt_all(void);

@@ -607,25 +607,15 @@ cmd_subscribe(struct client *c, struct vm *vm, json_t *req, json_t *id)
 static void
 cmd_show_command(struct client *c, struct vm *vm, json_t *req, json_t *id)
 {
-	char	*argv[16], port[16], *out = NULL, *cause = NULL;
-	json_t	*a, *o;
-	int	 n = 0, status;
+	struct monitor_argv	 ma;
+	char			*out = NULL, *cause = NULL;
+	json_t			*a, *o;
+	int			 status, r;
 
-	vm_allocate(vm);
-	argv[n++] = agent->monitor_path;
-	argv[n++] = "-n";
-	argv[n++] = "-c";
-	argv[n++] = agent->confdir;
-	argv[n++] = "-r";
-	argv[n++] = agent->rundir;
-	if (vm->vnc_port > 0) {
-		snprintf(port, sizeof port, "%d", vm->vnc_port);
-		argv[n++] = "-p";
-		argv[n++] = port;
-	}
-	argv[n++] = vm->name;
-	argv[n] = NULL;
-	if (proc_run(argv, 5000, &out, &status, &cause) == -1) {
+	link_monitor_argv(vm, &ma, "-n");
+	r = proc_run(ma.argv, 5000, &out, &status, &cause);
+	link_monitor_argv_free(&ma);
+	if (r == -1) {
 		client_reply_error(c, id, ERR_FAILED, "%s", cause);
 		free(cause);
 		return;

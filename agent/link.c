@@ -184,14 +184,59 @@ link_join(char **list, int n)
 	return (s);
 }
 
+/*
+ * The monitor's command line for this VM with the agent's allocations
+ * (VNC port, taps, MACs); mode is "-F" (log to stderr), "-n" (print the
+ * hypervisor argv and exit) or NULL.
+ */
+void
+link_monitor_argv(struct vm *vm, struct monitor_argv *ma, const char *mode)
+{
+	int	n = 0;
+
+	memset(ma, 0, sizeof *ma);
+	vm_allocate(vm);
+	ma->argv[n++] = agent->monitor_path;
+	if (mode != NULL)
+		ma->argv[n++] = (char *)mode;
+	if (agent->debug && (mode == NULL || strcmp(mode, "-n") != 0))
+		ma->argv[n++] = "-d";	/* not with -n: its output is JSON */
+	ma->argv[n++] = "-c";
+	ma->argv[n++] = agent->confdir;
+	ma->argv[n++] = "-r";
+	ma->argv[n++] = agent->rundir;
+	if (vm->vnc_port > 0) {
+		snprintf(ma->port, sizeof ma->port, "%d", vm->vnc_port);
+		ma->argv[n++] = "-p";
+		ma->argv[n++] = ma->port;
+	}
+	if (vm->conf->nnics > 0) {
+		ma->taps = link_join(vm->taps, vm->conf->nnics);
+		ma->macs = link_join(vm->macs, vm->conf->nnics);
+		ma->argv[n++] = "-t";
+		ma->argv[n++] = ma->taps;
+		ma->argv[n++] = "-m";
+		ma->argv[n++] = ma->macs;
+	}
+	ma->argv[n++] = vm->name;
+	ma->argv[n] = NULL;
+}
+
+void
+link_monitor_argv_free(struct monitor_argv *ma)
+{
+	free(ma->taps);
+	free(ma->macs);
+}
+
 /* Spawn the VM's monitor; the start itself is reported by status events. */
 int
 link_start(struct vm *vm, char **cause)
 {
-	struct stat	 sb;
-	char		*argv[16], port[16], *taps = NULL, *macs = NULL;
-	int		 sv[2], n = 0, logfd = -1;
-	pid_t		 pid;
+	struct monitor_argv	 ma;
+	struct stat		 sb;
+	int			 sv[2], logfd = -1;
+	pid_t			 pid;
 
 	if (vm->last_exit == VM_EXIT_MONITOR_LOST && vm->pid > 0 &&
 	    platform_pid_alive(vm->pid)) {
@@ -209,40 +254,15 @@ link_start(struct vm *vm, char **cause)
 	if (agent->foreground && fstat(2, &sb) == 0 && !S_ISFIFO(sb.st_mode) &&
 	    !S_ISSOCK(sb.st_mode))
 		logfd = 2;
-	vm_allocate(vm);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
 		xasprintf(cause, "%s: socketpair: %s", vm->name,
 		    strerror(errno));
 		return (-1);
 	}
 	fd_cloexec(sv[0]);
-	argv[n++] = agent->monitor_path;
-	if (logfd != -1)
-		argv[n++] = "-F";
-	if (agent->debug)
-		argv[n++] = "-d";
-	argv[n++] = "-c";
-	argv[n++] = agent->confdir;
-	argv[n++] = "-r";
-	argv[n++] = agent->rundir;
-	if (vm->vnc_port > 0) {
-		snprintf(port, sizeof port, "%d", vm->vnc_port);
-		argv[n++] = "-p";
-		argv[n++] = port;
-	}
-	if (vm->conf->nnics > 0) {
-		taps = link_join(vm->taps, vm->conf->nnics);
-		macs = link_join(vm->macs, vm->conf->nnics);
-		argv[n++] = "-t";
-		argv[n++] = taps;
-		argv[n++] = "-m";
-		argv[n++] = macs;
-	}
-	argv[n++] = vm->name;
-	argv[n] = NULL;
-	pid = proc_spawn(argv, -1, logfd, logfd, sv[1]);
-	free(taps);
-	free(macs);
+	link_monitor_argv(vm, &ma, logfd != -1 ? "-F" : NULL);
+	pid = proc_spawn(ma.argv, -1, logfd, logfd, sv[1]);
+	link_monitor_argv_free(&ma);
 	close(sv[1]);
 	if (pid == -1) {
 		xasprintf(cause, "%s: cannot run %s: %s", vm->name,

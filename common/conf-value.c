@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "conf-priv.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* Suffixes people write after numbers, per unit, for a kind hint. */
@@ -603,35 +604,6 @@ conf_find_key(const struct conf_key *keys, unsigned int nkeys,
 	return (NULL);
 }
 
-/* Optimal string alignment distance, for "did you mean". */
-static int
-conf_distance(const char *a, const char *b)
-{
-	int	d[33][33], i, j, la = strlen(a), lb = strlen(b), c, m;
-
-	if (la > 32 || lb > 32)
-		return (99);
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			c = a[i - 1] != b[j - 1];
-			m = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < m)
-				m = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + c < m)
-				m = d[i - 1][j - 1] + c;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < m)
-				m = d[i - 2][j - 2] + 1;
-			d[i][j] = m;
-		}
-	}
-	return (d[la][lb]);
-}
-
 /* The closest key name to a typo, in buf; 0 if none is close. */
 static int
 conf_suggest(const struct conf_key *keys, unsigned int nkeys,
@@ -652,7 +624,7 @@ conf_suggest(const struct conf_key *keys, unsigned int nkeys,
 				    pct + 2);
 			else
 				strlcpy(name, keys[i].name, sizeof name);
-			d = conf_distance(key, name);
+			d = str_distance(key, name);
 			/* "memory" for memory_mb, "vnc_wait" ... */
 			if (d > limit && len >= 4 &&
 			    strncmp(name, key, len) == 0)

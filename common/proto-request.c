@@ -18,41 +18,8 @@
 #include "conf.h"
 #include "proto.h"
 #include "proto-int.h"
+#include "util.h"
 #include "xmalloc.h"
-
-/*
- * Edit distance of two short strings (optimal string alignment: a swap
- * of neighbours counts as one edit), '_' and '-' counted as equal.
- */
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t	 la = strlen(a), lb = strlen(b), i, j, c, d[33][33];
-
-	if (la > 32 || lb > 32)
-		return (SIZE_MAX);
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			c = a[i - 1] == b[j - 1] ||
-			    (strchr("_-", a[i - 1]) != NULL &&
-			    strchr("_-", b[j - 1]) != NULL) ? 0 : 1;
-			d[i][j] = d[i - 1][j - 1] + c;
-			if (d[i - 1][j] + 1 < d[i][j])
-				d[i][j] = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < d[i][j])
-				d[i][j] = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < d[i][j])
-				d[i][j] = d[i - 2][j - 2] + 1;
-		}
-	}
-	return (d[la][lb]);
-}
 
 /* The closest of names[] to s when close enough to be a typo, or NULL. */
 static const char *
@@ -65,7 +32,7 @@ closest(const char *s, const char *const *names, size_t n)
 	for (i = 0; i < n; i++) {
 		if (names[i] == NULL)
 			continue;
-		d = edit_distance(s, names[i]);
+		d = str_distance(s, names[i]);
 		if (d <= limit && d < bestd) {
 			best = names[i];
 			bestd = d;

@@ -219,3 +219,33 @@ path_exists(const char *path)
 
 	return (stat(path, &sb) == 0);
 }
+
+int
+str_distance(const char *a, const char *b)
+{
+	int	d[33][33], la = strlen(a), lb = strlen(b), i, j, c, m;
+
+	if (la > 32 || lb > 32)
+		return (INT_MAX / 2);
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			c = a[i - 1] == b[j - 1] ||
+			    (strchr("_-", a[i - 1]) != NULL &&
+			    strchr("_-", b[j - 1]) != NULL) ? 0 : 1;
+			m = d[i - 1][j - 1] + c;
+			if (d[i - 1][j] + 1 < m)
+				m = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < m)
+				m = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < m)
+				m = d[i - 2][j - 2] + 1;
+			d[i][j] = m;
+		}
+	}
+	return (d[la][lb]);
+}

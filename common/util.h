@@ -22,6 +22,12 @@ int	 fd_cloexec(int);
 int	 fd_nonblock(int);
 /* Monotonic seconds (for uptimes and timeouts). */
 double	 mono_now(void);
+/*
+ * Edit distance of two short strings for "did you mean" (optimal string
+ * alignment: a swap of neighbours is one edit; '_' and '-' count as
+ * equal).  Strings over 32 characters are "far": INT_MAX / 2.
+ */
+int	 str_distance(const char *, const char *);
 /* Is path an existing file/directory we can reach? */
 int	 path_exists(const char *);
 
