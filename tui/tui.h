@@ -320,6 +320,8 @@ int		 preview_poll(struct screen *, struct pollfd *);
 void		 preview_io(struct screen *);
 void		 preview_end(struct screen *);
 void		 view_preview_draw(struct screen *);
+/* An RGB colour as a curses colour number for this terminal. */
+int		 preview_colour(uint32_t);
 /* Draw into stdscr from row top, height rows, width columns. */
 void		 preview_render_text(const struct glyph_screen *, int, int,
 		     int, int);

@@ -1,14 +1,22 @@
 /*
  * The VM screen view: the VM's display over VNC, as recognised text in
- * its colours, or as half-block pixels (256 colours) scaled to the
- * window when the screen is not text or the user asks.  Curses sends
- * only cells that changed, and the frame is read again only after an
- * update, so an unchanged screen costs no terminal output.
+ * its colours, or as half-block pixels scaled to the window when the
+ * screen is not text or the user asks.  Colours are exact on a terminal
+ * with direct colour (terminfo RGB: TERM=xterm-direct, tmux-direct),
+ * else the nearest of the 256-colour palette (cube or grey ramp).
+ * Curses sends only cells that changed, and the frame is read again
+ * only after an update, so an unchanged screen costs no terminal output.
+ *
+ * The connection runs in its own thread (vnc-worker.c), so a stalled,
+ * resizing or vanishing server never holds up the terminal; when it is
+ * lost the view connects again every PREVIEW_RETRY seconds while the VM
+ * runs.
  *
  * Input mode sends every key to the VM until Ctrl-] (PREVIEW_LEAVE).
  */
 #include "config.h"
 
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,18 +27,25 @@
 
 #include "compat.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 #include "glyph.h"
 #include "tui.h"
 #include "vnc.h"
 
+#define PREVIEW_RETRY	2	/* s between connection attempts */
+#define PREVIEW_STALL	1	/* s without an answer: say so */
+
 struct preview {
 	char			*vm;
-	struct vnc		*vnc;
+	char			*password;
+	struct vnc_worker	*w;
+	struct vnc_view		 view;		/* copy of the worker's */
+	double			 retry_at;	/* connect again, or 0 */
+	int			 stalled;	/* shown as not answering */
 	struct glyph_set	*gs;
 	struct glyph_screen	 gscr;
 	int			 have;		/* gscr holds a frame */
-	unsigned long		 seen;		/* vnc_updates() read */
 	int			 pixel;		/* pixel view asked for */
 	int			 input;		/* keys go to the VM */
 };
@@ -59,16 +74,43 @@ rgb_colour8(uint32_t rgb, int *bright)
 	return (c);
 }
 
-/* An RGB colour in the xterm 256-colour cube. */
+/* The terminal takes 24-bit colours as colour numbers (terminfo RGB). */
 static int
-rgb_colour256(uint32_t rgb)
+direct_colour(void)
 {
-	int	r = rgb >> 16 & 0xff, g = rgb >> 8 & 0xff, b = rgb & 0xff;
+	return (COLORS >= 0x1000000);
+}
 
+/*
+ * An RGB colour as a curses colour: itself on a direct-colour terminal
+ * (0-7 are the ANSI colours there, so near-black blues become 8),
+ * else the nearer of the xterm 6x6x6 cube and the 24-step grey ramp.
+ */
+int
+preview_colour(uint32_t rgb)
+{
+	static const int lvl[6] = { 0, 0x5f, 0x87, 0xaf, 0xd7, 0xff };
+	int	r = rgb >> 16 & 0xff, g = rgb >> 8 & 0xff, b = rgb & 0xff;
+	int	ci[3], k, gi, grey, dc, dg, d;
+
+	if (direct_colour())
+		return (rgb < 8 ? 8 : (int)rgb);
 	if (COLORS < 256)
 		return (rgb_colour8(rgb, NULL));
-	return (16 + 36 * ((r * 5 + 127) / 255) + 6 * ((g * 5 + 127) / 255) +
-	    (b * 5 + 127) / 255);
+	for (k = 0; k < 3; k++) {
+		d = k == 0 ? r : k == 1 ? g : b;
+		ci[k] = d < 48 ? 0 : d < 115 ? 1 : (d - 35) / 40;
+	}
+	dc = (r - lvl[ci[0]]) * (r - lvl[ci[0]]) + (g - lvl[ci[1]]) *
+	    (g - lvl[ci[1]]) + (b - lvl[ci[2]]) * (b - lvl[ci[2]]);
+	gi = ((r + g + b) / 3 - 3) / 10;
+	gi = gi < 0 ? 0 : gi > 23 ? 23 : gi;
+	grey = 8 + 10 * gi;
+	dg = (r - grey) * (r - grey) + (g - grey) * (g - grey) + (b - grey) *
+	    (b - grey);
+	if (dg < dc)
+		return (232 + gi);
+	return (16 + 36 * ci[0] + 6 * ci[1] + ci[2]);
 }
 
 static int
@@ -79,12 +121,25 @@ pair_for(int fg, int bg)
 	return (p < 0 ? 0 : p);
 }
 
+/* One cell; pairs above SHRT_MAX (direct colour) go through opts. */
+static void
+cell_put(int y, int x, const wchar_t *wc, attr_t attr, int pair)
+{
+	cchar_t	cc;
+
+#ifdef NCURSES_EXT_COLORS
+	setcchar(&cc, wc, attr, pair > SHRT_MAX ? 0 : (short)pair, &pair);
+#else
+	setcchar(&cc, wc, attr, pair > SHRT_MAX ? 0 : (short)pair, NULL);
+#endif
+	mvadd_wch(y, x, &cc);
+}
+
 void
 preview_render_text(const struct glyph_screen *g, int top, int height,
     int width, int colour)
 {
 	const struct glyph_cell	*c;
-	cchar_t			 cc;
 	wchar_t			 wc[2];
 	attr_t			 attr;
 	int			 r, k, fg, bg, bright, pair;
@@ -101,7 +156,10 @@ preview_render_text(const struct glyph_screen *g, int top, int height,
 			wc[1] = L'\0';
 			attr = c->cp == 0 ? A_DIM : A_NORMAL;
 			pair = 0;
-			if (colour) {
+			if (colour && direct_colour())
+				pair = pair_for(preview_colour(c->fg),
+				    preview_colour(c->bg));
+			else if (colour) {
 				fg = rgb_colour8(c->fg, &bright);
 				bg = rgb_colour8(c->bg, NULL);
 				if (bright)
@@ -113,8 +171,7 @@ preview_render_text(const struct glyph_screen *g, int top, int height,
 				attr |= A_REVERSE;
 			if (g->cursor_row == r && g->cursor_col == k)
 				attr |= A_REVERSE;
-			setcchar(&cc, wc, attr, pair, NULL);
-			mvadd_wch(top + r, k, &cc);
+			cell_put(top + r, k, wc, attr, pair);
 		}
 	}
 }
@@ -123,7 +180,6 @@ void
 preview_render_pixels(const uint32_t *px, int w, int h, int top,
     int height, int width)
 {
-	cchar_t		cc;
 	const wchar_t	half[2] = { 0x2580, L'\0' };	/* upper half block */
 	int		r, k, x, y0, y1;
 
@@ -132,10 +188,9 @@ preview_render_pixels(const uint32_t *px, int w, int h, int top,
 		y1 = (int)((long long)(2 * r + 1) * h / (2 * height));
 		for (k = 0; k < width; k++) {
 			x = (int)((long long)k * w / width);
-			setcchar(&cc, half, A_NORMAL, pair_for(rgb_colour256(
-			    px[(size_t)y0 * w + x]), rgb_colour256(
-			    px[(size_t)y1 * w + x])), NULL);
-			mvadd_wch(top + r, k, &cc);
+			cell_put(top + r, k, half, A_NORMAL, pair_for(
+			    preview_colour(px[(size_t)y0 * w + x]),
+			    preview_colour(px[(size_t)y1 * w + x])));
 		}
 	}
 }
@@ -147,11 +202,43 @@ preview_free(struct preview *p)
 {
 	if (p == NULL)
 		return;
-	vnc_free(p->vnc);
+	vnc_worker_free(p->w);
+	vnc_view_free(&p->view);
 	glyph_set_free(p->gs);
 	glyph_screen_free(&p->gscr);
+	if (p->password != NULL)
+		explicit_bzero(p->password, strlen(p->password));
+	free(p->password);
 	free(p->vm);
 	free(p);
+}
+
+/* Connect (again) to the VM's display as the agent last reported it. */
+static int
+preview_connect(struct screen *s, struct preview *p)
+{
+	struct model_vm	*m;
+
+	if ((m = model_find(&s->model, p->vm)) == NULL ||
+	    m->info.vnc_host == NULL || m->info.vnc_port <= 0)
+		return (-1);
+	vnc_worker_free(p->w);
+	p->w = vnc_worker_new(m->info.vnc_host, m->info.vnc_port,
+	    p->password);
+	free(p->view.error);
+	p->view.error = NULL;
+	p->view.busy = 0;
+	p->view.state = VNC_CONNECTING;
+	p->view.step_since = 0;
+	p->stalled = 0;
+	p->retry_at = 0;
+	return (0);
+}
+
+static enum vnc_state
+preview_state(const struct screen *s)
+{
+	return (s->preview != NULL ? s->preview->view.state : VNC_FAILED);
 }
 
 void
@@ -161,7 +248,7 @@ preview_open(struct screen *s)
 	const char	*name = screen_target(s), *env;
 	struct preview	*p;
 	struct glyph_font *f;
-	char		*pw, *cause;
+	char		*cause;
 
 	if (name == NULL || (m = model_find(&s->model, name)) == NULL)
 		return;
@@ -183,10 +270,9 @@ preview_open(struct screen *s)
 		}
 	}
 	vnc_log_init();
-	pw = batch_vnc_password(json_string_value(json_object_get(m->extra,
-	    "config_file")));
-	p->vnc = vnc_new(m->info.vnc_host, m->info.vnc_port, pw);
-	free(pw);
+	p->password = batch_vnc_password(json_string_value(json_object_get(
+	    m->extra, "config_file")));
+	preview_connect(s, p);
 	s->preview = p;
 	screen_push(s, &view_preview);
 }
@@ -209,7 +295,7 @@ preview_toggle(struct screen *s)
 void
 preview_input(struct screen *s)
 {
-	if (s->preview == NULL || vnc_state(s->preview->vnc) != VNC_UP) {
+	if (preview_state(s) != VNC_UP) {
 		screen_message(s, 1, "not connected to the VM's screen");
 		return;
 	}
@@ -220,11 +306,7 @@ preview_input(struct screen *s)
 static void
 preview_send(struct screen *s, const struct vnc_keyev *ev, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (vnc_key(s->preview->vnc, ev[i].keysym, ev[i].down) == -1)
-			break;
+	vnc_worker_keys(s->preview->w, ev, n);
 }
 
 void
@@ -234,7 +316,7 @@ preview_cad(struct screen *s)
 	size_t			 n = 0;
 	char			*cause;
 
-	if (s->preview == NULL || vnc_state(s->preview->vnc) != VNC_UP)
+	if (preview_state(s) != VNC_UP)
 		return;
 	if (vnc_keys_parse("Ctrl-Alt-Del", &ev, &n, &cause) == 0) {
 		preview_send(s, ev, n);
@@ -305,7 +387,7 @@ preview_key(struct screen *s, int key)
 		screen_message(s, 0, "input mode left");
 		return (1);
 	}
-	if (vnc_state(s->preview->vnc) != VNC_UP) {
+	if (preview_state(s) != VNC_UP) {
 		s->preview->input = 0;
 		return (0);
 	}
@@ -319,18 +401,25 @@ preview_key(struct screen *s, int key)
 int
 preview_poll(struct screen *s, struct pollfd *pfd)
 {
-	struct vnc	*v;
+	struct preview	*p = s->preview;
+	double		 now = mono_now(), at = 0;
 
 	pfd->fd = -1;
 	pfd->events = 0;
-	if (s->preview == NULL)
+	if (p == NULL)
 		return (-1);
-	v = s->preview->vnc;
-	if (vnc_state(v) == VNC_FAILED)
+	if (p->w != NULL) {
+		pfd->fd = vnc_worker_fd(p->w);
+		pfd->events = POLLIN;
+	}
+	if (p->retry_at != 0)
+		at = p->retry_at;
+	else if (p->view.state == VNC_UP && p->view.step_since != 0 &&
+	    !p->stalled)
+		at = p->view.step_since + PREVIEW_STALL;
+	if (at == 0)
 		return (-1);
-	pfd->fd = vnc_fd(v);
-	pfd->events = vnc_events(v);
-	return (vnc_pending(v) ? 0 : vnc_timeout(v));
+	return (at > now ? (int)((at - now) * 1000) + 1 : 0);
 }
 
 void
@@ -339,24 +428,42 @@ preview_io(struct screen *s)
 	struct preview		*p = s->preview;
 	struct glyph_frame	 fr;
 	enum vnc_state		 before;
+	double			 now = mono_now();
+	int			 stalled;
 
-	if (p == NULL || vnc_state(p->vnc) == VNC_FAILED)
+	if (p == NULL)
 		return;
-	before = vnc_state(p->vnc);
-	vnc_step(p->vnc);
-	if (vnc_state(p->vnc) != before)
+	if (p->retry_at != 0) {
+		if (now >= p->retry_at && preview_connect(s, p) == -1)
+			p->retry_at = now + PREVIEW_RETRY;
 		s->dirty = 1;
-	if (vnc_state(p->vnc) == VNC_FAILED) {
-		p->input = 0;
 		return;
 	}
-	if (vnc_updates(p->vnc) == p->seen)
+	if (p->w == NULL)
 		return;
-	p->seen = vnc_updates(p->vnc);
-	fr.px = vnc_frame(p->vnc, &fr.width, &fr.height);
-	if (fr.px != NULL)
+	before = p->view.state;
+	if (vnc_worker_sync(p->w, &p->view)) {
+		fr.px = p->view.px;
+		fr.width = p->view.width;
+		fr.height = p->view.height;
 		p->have = glyph_read(p->gs, &fr, &p->gscr) == 0;
-	s->dirty = 1;
+		s->dirty = 1;
+	}
+	stalled = p->view.state == VNC_UP && p->view.step_since != 0 &&
+	    now - p->view.step_since >= PREVIEW_STALL;
+	if (stalled != p->stalled) {
+		p->stalled = stalled;
+		s->dirty = 1;
+	}
+	if (p->view.state != before)
+		s->dirty = 1;
+	if (p->view.state == VNC_FAILED && before != VNC_FAILED) {
+		p->input = 0;
+		p->stalled = 0;
+		/* A refused password stays refused. */
+		if (!p->view.auth)
+			p->retry_at = now + PREVIEW_RETRY;
+	}
 }
 
 void
@@ -365,36 +472,44 @@ view_preview_draw(struct screen *s)
 	struct preview	*p = s->preview;
 	const uint32_t	*px;
 	char		 title[256];
-	int		 w, h, height = LINES - 3;
+	const char	*note;
+	int		 w, h, height = LINES - 3, textview;
 
 	if (p == NULL)
 		return;
-	px = vnc_frame(p->vnc, &w, &h);
-	if (px != NULL && p->have && p->gscr.text && !p->pixel)
+	px = p->view.px;
+	w = p->view.width;
+	h = p->view.height;
+	textview = px != NULL && p->have && p->gscr.text && !p->pixel;
+	note = p->stalled ? " - not answering" : p->input ? " INPUT" : "";
+	if (textview)
 		snprintf(title, sizeof title, "screen of %s (%dx%d, %s %dx%d)%s",
 		    p->vm, w, h, p->gscr.font, p->gscr.cols, p->gscr.rows,
-		    p->input ? " INPUT" : "");
-	else
+		    note);
+	else if (px != NULL)
 		snprintf(title, sizeof title, "screen of %s (%dx%d, pixels)%s",
-		    p->vm, w, h, p->input ? " INPUT" : "");
+		    p->vm, w, h, note);
+	else
+		snprintf(title, sizeof title, "screen of %s", p->vm);
 	draw_title(s, title);
-	switch (vnc_state(p->vnc)) {
-	case VNC_CONNECTING:
-	case VNC_GREETING:
+	if (p->retry_at != 0 || p->view.state == VNC_FAILED) {
+		draw_text(2, 2, COLS - 4, p->view.error != NULL ?
+		    p->view.error : "VNC failed", s->colour ?
+		    COLOR_PAIR(COLOUR_FAILED) : A_BOLD);
+		if (p->retry_at != 0) {
+			snprintf(title, sizeof title, "connecting again every "
+			    "%d s while the VM runs; q goes back",
+			    PREVIEW_RETRY);
+			draw_text(3, 2, COLS - 4, title, 0);
+		}
+		return;
+	}
+	if (p->view.state != VNC_UP || px == NULL) {
 		draw_text(2, 2, COLS - 4, "connecting to the VM's screen...",
 		    0);
 		return;
-	case VNC_FAILED:
-		draw_text(2, 2, COLS - 4, vnc_error(p->vnc) != NULL ?
-		    vnc_error(p->vnc) : "VNC failed", s->colour ?
-		    COLOR_PAIR(COLOUR_FAILED) : A_BOLD);
-		return;
-	default:
-		break;
 	}
-	if (px == NULL)
-		return;
-	if (p->have && p->gscr.text && !p->pixel)
+	if (textview)
 		preview_render_text(&p->gscr, 1, height, COLS, s->colour);
 	else if (s->colour)
 		preview_render_pixels(px, w, h, 1, height, COLS);

@@ -40,6 +40,7 @@ struct vnc {
 	int		 port;
 	char		*password;
 	int		 asked;		/* the server wanted a password */
+	int		 authfail;	/* ... and the handshake failed */
 	struct addrinfo	*ai0, *ai;	/* addresses, the one tried */
 	double		 deadline;	/* mono_now() */
 	char		*error;
@@ -204,6 +205,12 @@ vnc_busy(const struct vnc *v)
 }
 
 int
+vnc_auth_failed(const struct vnc *v)
+{
+	return (v->state == VNC_FAILED && v->authfail);
+}
+
+int
 vnc_fd(const struct vnc *v)
 {
 	return (v->fd);
@@ -300,6 +307,7 @@ vnc_handshake(struct vnc *v)
 	v->cl = cl;
 	vnc_last_log[0] = '\0';
 	if (!InitialiseRFBConnection(cl)) {
+		v->authfail = v->asked;
 		if (v->asked && v->password == NULL)
 			return (vnc_fail(v, 0, "VNC %s:%d wants a password "
 			    "(set %s)", v->host, v->port, VNC_PASSWORD_ENV));

@@ -39,6 +39,8 @@ enum vnc_state	 vnc_state(const struct vnc *);
 const char	*vnc_error(const struct vnc *);
 /* Failed because another viewer holds the (one-client) server. */
 int		 vnc_busy(const struct vnc *);
+/* Failed in the handshake after the server asked for a password. */
+int		 vnc_auth_failed(const struct vnc *);
 int		 vnc_fd(const struct vnc *);
 /* POLLIN/POLLOUT to wait for; 0 when failed. */
 short		 vnc_events(const struct vnc *);
@@ -64,6 +66,36 @@ int		 vnc_wait(struct vnc *, int (*)(struct vnc *, void *), void *,
 		     int, char **);
 /* Where libvncclient's messages go: log_debug (never the terminal). */
 void		 vnc_log_init(void);
+
+/*
+ * vnc-worker.c: the connection in a thread of its own, for the full
+ * screen, which must never wait for a stalled server.  The curses
+ * thread polls vnc_worker_fd() for reading and then takes a copy of the
+ * state and the last complete frame with vnc_worker_sync().
+ */
+struct vnc_view {
+	enum vnc_state	 state;
+	char		*error;		/* when failed */
+	int		 busy;		/* another viewer holds the server */
+	int		 auth;		/* the password was refused */
+	uint32_t	*px;		/* width * height, 0x00RRGGBB */
+	int		 width, height;
+	size_t		 size;		/* pixels allocated */
+	unsigned long	 updates;	/* frames copied so far */
+	double		 step_since;	/* waiting for the server since */
+};
+
+struct vnc_worker;
+struct vnc_keyev;
+
+struct vnc_worker *vnc_worker_new(const char *, int, const char *);
+void		 vnc_worker_free(struct vnc_worker *);
+int		 vnc_worker_fd(const struct vnc_worker *);
+/* Bring *view up to date; 1 when it holds a new frame. */
+int		 vnc_worker_sync(struct vnc_worker *, struct vnc_view *);
+void		 vnc_worker_keys(struct vnc_worker *, const struct vnc_keyev *,
+		     size_t);
+void		 vnc_view_free(struct vnc_view *);
 
 /* vnc-keys.c */
 struct vnc_keyev {
