@@ -84,7 +84,8 @@ const struct batch_opt batch_opts[] = {
 	{ BATCH_O_MAC, "--mac", "mac", PF_MAC,
 	  "MAC address (default: a free, stable one)" },
 	{ BATCH_O_FONT, "--font", "path", NULL,
-	  "PSF font file to read the screen with (besides the built-in)" },
+	  "font file (PSF, or FreeBSD vt .fnt) to read the screen with, "
+	  "besides the built-in ones" },
 };
 const size_t batch_nopts = nitems(batch_opts);
 

@@ -1,6 +1,8 @@
 /*
- * PSF console fonts (Linux kbd/console-setup, psf1 and psf2) for text
- * recognition.  Compressed files (.psf.gz) must be gunzipped first.
+ * Font files for text recognition: reading a file (gunzipping it when
+ * built with zlib), choosing the parser by the magic, and PSF console
+ * fonts (Linux kbd/console-setup, psf1 and psf2).  FreeBSD vt fonts are
+ * in glyph-vtfont.c.
  */
 #include "config.h"
 
@@ -10,11 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(HAVE_LIBZ) && defined(HAVE_ZLIB_H)
+#include <zlib.h>
+#define GLYPH_ZLIB	1
+#endif
+
 #include "compat.h"
 #include "xmalloc.h"
 #include "glyph.h"
 
-#define PSF_MAXSIZE	(4 * 1024 * 1024)
+/* Larger than any console font (the vt kernel takes 2 MiB of glyphs). */
+#define FONT_MAXSIZE	(8 * 1024 * 1024)
 
 static uint32_t
 le32(const unsigned char *p)
@@ -62,6 +70,9 @@ struct psf_build {
 static void
 psf_add(struct psf_build *b, uint32_t cp, const uint32_t *rows)
 {
+	/* Control characters are never drawn: a cell cannot show one. */
+	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+		return;
 	if (b->n == b->size) {
 		b->size = b->size == 0 ? 512 : b->size * 2;
 		b->cps = xreallocarray(b->cps, b->size, sizeof *b->cps);
@@ -73,12 +84,12 @@ psf_add(struct psf_build *b, uint32_t cp, const uint32_t *rows)
 	b->n++;
 }
 
-/* Rows of glyph g: each row is (w + 7) / 8 bytes, MSB left. */
-static void
-psf_rows(const unsigned char *g, int w, int h, uint32_t *rows)
+void
+glyph_bits_rows(const unsigned char *g, int w, int h, uint32_t *rows)
 {
 	int	y, x, bpr = (w + 7) / 8;
 
+	/* Padding bits right of the glyph are ignored. */
 	for (y = 0; y < h; y++) {
 		rows[y] = 0;
 		for (x = 0; x < w; x++)
@@ -87,19 +98,78 @@ psf_rows(const unsigned char *g, int w, int h, uint32_t *rows)
 	}
 }
 
-static struct glyph_font *
-psf_parse(const char *path, const unsigned char *d, size_t len,
+const char *
+glyph_path_name(const char *path)
+{
+	const char	*p;
+
+	return ((p = strrchr(path, '/')) != NULL ? p + 1 : path);
+}
+
+/* The Unicode table: one or more code points (or sequences) per glyph. */
+static void
+psf_table(struct psf_build *b, const unsigned char *glyphs, size_t nglyphs,
+    size_t charsize, int w, int v2, const unsigned char *end)
+{
+	const unsigned char	*p;
+	uint32_t		 rows[GLYPH_MAXH], cp;
+	size_t			 i;
+
+	p = glyphs + nglyphs * charsize;
+	for (i = 0; i < nglyphs && p < end; i++) {
+		glyph_bits_rows(glyphs + i * charsize, w, b->height, rows);
+		for (;;) {
+			if (p >= end)
+				break;
+			if (v2) {
+				if (*p == 0xff) {
+					p++;
+					break;
+				}
+				if (*p == 0xfe) {
+					/* Sequences: not one cell. */
+					while (p < end && *p != 0xff)
+						p++;
+					continue;
+				}
+				cp = utf8_next(&p, end);
+			} else {
+				if (end - p < 2)
+					break;
+				cp = p[0] | p[1] << 8;
+				p += 2;
+				if (cp == 0xffff)
+					break;
+				if (cp == 0xfffe) {
+					while (end - p >= 2 &&
+					    (p[0] | p[1] << 8) != 0xffff)
+						p += 2;
+					continue;
+				}
+			}
+			if (cp != 0xffffffff && cp != 0)
+				psf_add(b, cp, rows);
+		}
+	}
+}
+
+struct glyph_font *
+glyph_psf_parse(const char *path, const unsigned char *d, size_t len,
     char **cause)
 {
 	struct psf_build	 b;
-	struct glyph_font	*f;
-	const unsigned char	*p, *end = d + len, *glyphs;
-	uint32_t		 rows[GLYPH_MAXH], cp;
+	const unsigned char	*glyphs;
+	uint32_t		 rows[GLYPH_MAXH], w, h;
 	size_t			 nglyphs, charsize, i, hdr;
-	int			 w, h, unicode, v2;
-	const char		*base;
+	int			 unicode, v2;
 
 	memset(&b, 0, sizeof b);
+	if ((len >= 2 && len < 4 && d[0] == 0x36 && d[1] == 0x04) ||
+	    (len >= 4 && len < 32 && le32(d) == 0x864ab572)) {
+		xasprintf(cause, "%s: truncated PSF header (%zu bytes)", path,
+		    len);
+		return (NULL);
+	}
 	if (len >= 4 && d[0] == 0x36 && d[1] == 0x04) {
 		v2 = 0;
 		w = 8;
@@ -117,16 +187,36 @@ psf_parse(const char *path, const unsigned char *d, size_t len,
 		h = le32(d + 24);
 		w = le32(d + 28);
 	} else {
-		xasprintf(cause, "%s: not a PSF font (gunzip a .psf.gz first)",
-		    path);
+		xasprintf(cause, "%s: not a PSF font", path);
 		return (NULL);
 	}
-	if (w < 1 || w > GLYPH_MAXW || h < 1 || h > GLYPH_MAXH ||
-	    charsize < (size_t)((w + 7) / 8 * h) || nglyphs == 0 ||
-	    nglyphs > 65536 || hdr > len ||
-	    (len - hdr) / charsize < nglyphs) {
-		xasprintf(cause, "%s: bad or unsupported PSF header (%dx%d)",
-		    path, w, h);
+	if (w < 1 || h < 1) {
+		xasprintf(cause, "%s: bad PSF header: %ux%u glyphs", path, w, h);
+		return (NULL);
+	}
+	if (w > GLYPH_MAXW || h > GLYPH_MAXH) {
+		xasprintf(cause, "%s: %ux%u glyphs: larger than %dx%d, the "
+		    "most that can be read", path, w, h, GLYPH_MAXW, GLYPH_MAXH);
+		return (NULL);
+	}
+	if (h < GLYPH_MINH) {
+		xasprintf(cause, "%s: %ux%u glyphs: too small to read (at least "
+		    "%d pixels high)", path, w, h, GLYPH_MINH);
+		return (NULL);
+	}
+	if (charsize < (w + 7) / 8 * h || hdr < (v2 ? 32u : 4u)) {
+		xasprintf(cause, "%s: bad PSF header: %zu bytes a glyph, "
+		    "header of %zu bytes", path, charsize, hdr);
+		return (NULL);
+	}
+	if (nglyphs == 0 || nglyphs > 65536) {
+		xasprintf(cause, "%s: bad PSF header: %zu glyphs", path,
+		    nglyphs);
+		return (NULL);
+	}
+	if (hdr > len || (len - hdr) / charsize < nglyphs) {
+		xasprintf(cause, "%s: truncated: %zu glyphs of %zu bytes do "
+		    "not fit in %zu bytes", path, nglyphs, charsize, len);
 		return (NULL);
 	}
 	b.height = h;
@@ -134,47 +224,11 @@ psf_parse(const char *path, const unsigned char *d, size_t len,
 	if (!unicode) {
 		/* No table: glyph i shows code point i (Latin-1 at best). */
 		for (i = 0; i < nglyphs; i++) {
-			psf_rows(glyphs + i * charsize, w, h, rows);
+			glyph_bits_rows(glyphs + i * charsize, w, h, rows);
 			psf_add(&b, i == 0 ? 0xfffe : i, rows);
 		}
-	} else {
-		p = glyphs + nglyphs * charsize;
-		for (i = 0; i < nglyphs && p < end; i++) {
-			psf_rows(glyphs + i * charsize, w, h, rows);
-			for (;;) {
-				if (p >= end)
-					break;
-				if (v2) {
-					if (*p == 0xff) {
-						p++;
-						break;
-					}
-					if (*p == 0xfe) {
-						/* Sequences: not one cell. */
-						while (p < end && *p != 0xff)
-							p++;
-						continue;
-					}
-					cp = utf8_next(&p, end);
-				} else {
-					if (end - p < 2)
-						break;
-					cp = p[0] | p[1] << 8;
-					p += 2;
-					if (cp == 0xffff)
-						break;
-					if (cp == 0xfffe) {
-						while (end - p >= 2 &&
-						    (p[0] | p[1] << 8) != 0xffff)
-							p += 2;
-						continue;
-					}
-				}
-				if (cp != 0xffffffff && cp != 0)
-					psf_add(&b, cp, rows);
-			}
-		}
-	}
+	} else
+		psf_table(&b, glyphs, nglyphs, charsize, w, v2, d + len);
 	if (b.n == 0) {
 		xasprintf(cause, "%s: no glyphs", path);
 		free(b.cps);
@@ -182,25 +236,110 @@ psf_parse(const char *path, const unsigned char *d, size_t len,
 		return (NULL);
 	}
 	/* Glyphs sharing a bitmap: the first code point listed wins. */
-	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
-	f = glyph_font_make(base, w, h, b.n, b.cps, b.rows);
-	return (f);
+	return (glyph_font_make(glyph_path_name(path), w, h, b.n, b.cps,
+	    b.rows));
 }
 
 struct glyph_font *
-glyph_font_load(const char *path, char **cause)
+glyph_font_parse(const char *path, const unsigned char *d, size_t len,
+    char **cause)
 {
-	struct glyph_font	*f;
-	unsigned char		*d;
-	size_t			 len;
-	FILE			*fp;
+	if (len == 0) {
+		xasprintf(cause, "%s: empty file", path);
+		return (NULL);
+	}
+	if (len >= 2 && d[0] == 0x1f && d[1] == 0x8b) {
+		xasprintf(cause, "%s: compressed (gzip): gunzip it first",
+		    path);
+		return (NULL);
+	}
+	if (len >= 4 && memcmp(d, "VFNT", 4) == 0)
+		return (glyph_vtfont_parse(path, d, len, cause));
+	if ((len >= 2 && d[0] == 0x36 && d[1] == 0x04) ||
+	    (len >= 2 && d[0] == 0x72 && d[1] == 0xb5))
+		return (glyph_psf_parse(path, d, len, cause));
+	if (len >= 6 && memcmp(d, "begin ", 6) == 0) {
+		/* FreeBSD's syscons fonts (.fnt too) are uuencoded. */
+		xasprintf(cause, "%s: uuencoded, perhaps a syscons font: not "
+		    "a PSF font or a FreeBSD vt font", path);
+		return (NULL);
+	}
+	xasprintf(cause, "%s: not a PSF font or a FreeBSD vt font (.fnt)",
+	    path);
+	return (NULL);
+}
+
+#ifdef GLYPH_ZLIB
+/* The file's bytes, gunzipped if need be (zlib reads plain files too). */
+static unsigned char *
+font_read(const char *path, size_t *lenp, char **cause)
+{
+	unsigned char	*d = NULL;
+	size_t		 len = 0, size = 0;
+	const char	*msg;
+	gzFile		 gz;
+	int		 n = 0, zerr;
+
+	errno = 0;
+	if ((gz = gzopen(path, "rb")) == NULL) {
+		xasprintf(cause, "%s: %s", path, errno != 0 ? strerror(errno) :
+		    "cannot open");
+		return (NULL);
+	}
+	for (;;) {
+		if (len == size) {
+			if (len > FONT_MAXSIZE)
+				break;
+			size = size == 0 ? 65536 : size * 2;
+			if (size > FONT_MAXSIZE + 1)
+				size = FONT_MAXSIZE + 1;
+			d = xrealloc(d, size);
+		}
+		if ((n = gzread(gz, d + len, size - len)) <= 0)
+			break;
+		len += n;
+	}
+	msg = gzerror(gz, &zerr);
+	if (n < 0 || zerr == Z_BUF_ERROR) {
+		if (zerr == Z_ERRNO)
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+		else if (zerr == Z_BUF_ERROR)
+			xasprintf(cause, "%s: truncated gzip data", path);
+		else
+			xasprintf(cause, "%s: bad gzip data (%s)", path, msg);
+		gzclose(gz);
+		free(d);
+		return (NULL);
+	}
+	gzclose(gz);
+	*lenp = len;
+	return (d);
+}
+#else
+static unsigned char *
+font_read(const char *path, size_t *lenp, char **cause)
+{
+	unsigned char	*d = NULL;
+	size_t		 len = 0, size = 0, n;
+	FILE		*fp;
 
 	if ((fp = fopen(path, "rb")) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		return (NULL);
 	}
-	d = xmalloc(PSF_MAXSIZE);
-	len = fread(d, 1, PSF_MAXSIZE, fp);
+	for (;;) {
+		if (len == size) {
+			if (len > FONT_MAXSIZE)
+				break;
+			size = size == 0 ? 65536 : size * 2;
+			if (size > FONT_MAXSIZE + 1)
+				size = FONT_MAXSIZE + 1;
+			d = xrealloc(d, size);
+		}
+		if ((n = fread(d + len, 1, size - len, fp)) == 0)
+			break;
+		len += n;
+	}
 	if (ferror(fp)) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		fclose(fp);
@@ -208,7 +347,27 @@ glyph_font_load(const char *path, char **cause)
 		return (NULL);
 	}
 	fclose(fp);
-	f = psf_parse(path, d, len, cause);
+	*lenp = len;
+	return (d);
+}
+#endif
+
+struct glyph_font *
+glyph_font_load(const char *path, char **cause)
+{
+	struct glyph_font	*f;
+	unsigned char		*d;
+	size_t			 len;
+
+	if ((d = font_read(path, &len, cause)) == NULL)
+		return (NULL);
+	if (len > FONT_MAXSIZE) {
+		xasprintf(cause, "%s: larger than %d MiB: not a console font",
+		    path, FONT_MAXSIZE / 1024 / 1024);
+		free(d);
+		return (NULL);
+	}
+	f = glyph_font_parse(path, d, len, cause);
 	free(d);
 	return (f);
 }

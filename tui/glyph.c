@@ -93,6 +93,9 @@ glyph_font_make(const char *name, int width, int height, size_t n,
 	f->width = width;
 	f->height = height;
 	f->cursor_rows = height >= 19 ? 3 : 2;
+	/* The VGA cursor sits a row higher: keep both inside the cell. */
+	if (f->cursor_rows > height - 2)
+		f->cursor_rows = height > 2 ? height - 2 : 0;
 	f->n = n;
 	f->cps = cps;
 	f->rows = rows;
@@ -288,6 +291,20 @@ cell_read(const struct glyph_font *f, const struct glyph_frame *fr, int x,
 		c->fg = c->bg;
 		c->bg = p;
 		goto found;
+	}
+	/*
+	 * VGA text mode draws its cursor one row higher: rows 13-14 of 16
+	 * (the VGA BIOS's and Linux vgacon's underline), filled with the
+	 * foreground, which equals inverting on the blank cell after a
+	 * prompt.
+	 */
+	for (i = 0; i < h; i++)
+		rows[i] ^= mask;
+	for (i = h - f->cursor_rows - 1; i < h - 1; i++)
+		rows[i] ^= mask;
+	if ((cp = glyph_font_lookup(f, rows)) != 0) {
+		c->cp = cp;
+		return (1);
 	}
 	c->cp = 0;
 	return (0);

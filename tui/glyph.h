@@ -2,8 +2,9 @@
  * Text recognition on a VM's screen: the framebuffer is cut into cells
  * of a font's size, each cell is reduced to two colours and its bitmap
  * looked up (exactly, by hash) in the font.  Fonts: compiled-in data
- * (tui/fonts/font-*.c, made by tui/fonts/extract-fonts.sh) and PSF files
- * loaded at run time.  No curses, no VNC: the unit tests use it alone.
+ * (tui/fonts/font-*.c, made by tui/fonts/extract-fonts.sh) and font files
+ * loaded at run time: PSF (Linux, glyph-psf.c) and FreeBSD vt .fnt
+ * (glyph-vtfont.c).  No curses, no VNC: the unit tests use it alone.
  */
 #ifndef GLYPH_H
 #define GLYPH_H
@@ -13,6 +14,7 @@
 
 #define GLYPH_MAXW	32
 #define GLYPH_MAXH	32
+#define GLYPH_MINH	4	/* fewer rows hold no text (font files) */
 #define GLYPH_UNKNOWN	0xfffd	/* what an unrecognised cell shows */
 
 /* Compiled-in font data: n glyphs of height bytes (width <= 8, MSB left). */
@@ -36,8 +38,24 @@ struct glyph_font;
  * (cellw > width: VGA text mode's 9th column, repeated for line art).
  */
 struct glyph_font *glyph_font_new(const struct glyph_font_data *, int);
-/* A PSF (version 1 or 2, not compressed) font file; NULL and *cause. */
+/*
+ * A font file, its format known by its magic: PSF version 1 or 2 or a
+ * FreeBSD vt font (VFNT0002, as vtfontcvt(8) writes it); gzipped when
+ * built with zlib.  NULL and *cause (starting with the path) on error.
+ */
 struct glyph_font *glyph_font_load(const char *, char **);
+/* The same on a file's bytes; the name is for messages (and the font). */
+struct glyph_font *glyph_font_parse(const char *, const unsigned char *,
+		     size_t, char **);
+/* One format each (glyph-psf.c, glyph-vtfont.c), as glyph_font_parse. */
+struct glyph_font *glyph_psf_parse(const char *, const unsigned char *,
+		     size_t, char **);
+struct glyph_font *glyph_vtfont_parse(const char *, const unsigned char *,
+		     size_t, char **);
+/* Rows of a glyph stored as (width + 7) / 8 bytes a row, MSB left. */
+void		 glyph_bits_rows(const unsigned char *, int, int, uint32_t *);
+/* The font name for a path: its last component. */
+const char	*glyph_path_name(const char *);
 /* A font from allocated code points and rows (taken over). */
 struct glyph_font *glyph_font_make(const char *, int, int, size_t,
 		     uint32_t *, uint32_t *);
@@ -77,7 +95,7 @@ struct glyph_screen {
 
 struct glyph_set;
 
-/* The built-in fonts; extra fonts (PSF) are tried first. */
+/* The built-in fonts; extra fonts (from files) are tried first. */
 struct glyph_set *glyph_set_new(void);
 void		 glyph_set_add(struct glyph_set *, struct glyph_font *);
 void		 glyph_set_free(struct glyph_set *);

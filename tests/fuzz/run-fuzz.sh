@@ -39,7 +39,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-targets="proto conf"
+targets="proto conf font"
 if ! command -v "$CLANG" >/dev/null 2>&1; then
 	for t in $targets; do
 		tap 1 "fuzz-$t: build (no $CLANG: apt-get install clang libclang-rt-14-dev)"
@@ -66,6 +66,7 @@ for pc in jansson iniparser; do
 		libs="${libs-} -liniparser"
 	fi
 done
+grep -q '^#define HAVE_LIBZ 1' "$top_builddir/config.h" && libs="$libs -lz"
 
 # The library part: common/*.c (plus compat/ where config.h says so).
 srcs=$(ls "$top_srcdir"/common/*.c)
@@ -87,9 +88,14 @@ for s in $srcs; do
 done
 
 for t in $targets; do
+	# fuzz-font: the font parsers and the recogniser from tui/.
+	extra=
+	[ "$t" = font ] && extra="-I$top_srcdir/tui $top_srcdir/tui/glyph.c \
+$top_srcdir/tui/glyph-psf.c $top_srcdir/tui/glyph-vtfont.c \
+$(ls "$top_srcdir"/tui/fonts/font-*.c)"
 	# shellcheck disable=SC2086
 	if [ "$build_ok" -eq 0 ] && $CLANG $CFLAGS_FUZZ -fsanitize=fuzzer \
-	    $inc "$top_srcdir/tests/fuzz/fuzz-$t.c" $objs $libs \
+	    $inc "$top_srcdir/tests/fuzz/fuzz-$t.c" $extra $objs $libs \
 	    -o "$W/fuzz-$t" >>"$W/build.log" 2>&1; then
 		tap 0 "fuzz-$t: builds with $CLANG and libFuzzer"
 	else
