@@ -998,7 +998,9 @@ cmd_delete(struct client *c, struct vm *vm, json_t *req, json_t *id)
 			json_array_append_new(kept,
 			    proto_json_string(vm->conf->disks[i]));
 	}
-	json_array_append_new(kept, proto_json_string(vm->conf->uefi_vars));
+	if (vm->conf->uefi_vars != NULL)	/* none with firmware = bios */
+		json_array_append_new(kept,
+		    proto_json_string(vm->conf->uefi_vars));
 
 	/* Out of the way (undoable), reload, then gone. */
 	xasprintf(&tmp, "%s/.%s.ini.deleted", agent->confdir, vm->name);

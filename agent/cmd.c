@@ -484,7 +484,7 @@ cmd_iso_set(struct client *c, struct vm *vm, json_t *id, const char *iso,
 		    "detached", iso != NULL ? iso : "");
 		vm_changed(vm);
 	}
-	if (boot) {
+	if (boot && vm->conf->uefi_vars != NULL) {
 		xasprintf(&flag, "%s/%s.fresh-vars", agent->rundir, vm->name);
 		if (write_file_atomic(flag, "", 0, 0600) == -1)
 			log_warn("%s: %s", vm->name, flag);
@@ -502,6 +502,10 @@ cmd_iso_set(struct client *c, struct vm *vm, json_t *id, const char *iso,
 		json_object_set_new(r, PF_NOTE, json_string("bhyve cannot "
 		    "change media at run time: this takes effect at the "
 		    "next boot of the VM"));
+	else if (boot && vm->conf->uefi_vars == NULL)
+		json_object_set_new(r, PF_NOTE, json_string("firmware = bios "
+		    "has no boot entries to reset: the BIOS's boot order "
+		    "decides whether the ISO boots"));
 	else if (boot)
 		json_object_set_new(r, PF_NOTE, json_string("the next boot "
 		    "uses a fresh copy of the UEFI vars template (the current "

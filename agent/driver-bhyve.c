@@ -4,7 +4,9 @@
  * hardware: -A -H -P -D -w -u, hostbridge at 0, lpc at 31, NVMe with
  * sectsz=4096, virtio-net on a tap with the configured MAC, fbuf at 6, xhci
  * tablet at 8, virtio-rnd at 9, ahci-cd at 3, UEFI bootrom with a per-VM
- * vars file, and com1 on a named nmdm pair.
+ * vars file, and com1 on a named nmdm pair.  firmware = bios boots the
+ * CSM build of the UEFI firmware (bios_firmware) without a vars file:
+ * bhyve has no other BIOS, and its fbuf cannot show VGA text mode.
  *
  * Facts relied on (../shared/reference/bhyve.md): exit 0 reboot, 1
  * power-off, 2 halt, 3 triple fault, 4 error; SIGTERM is the ACPI power
@@ -166,8 +168,17 @@ bhyve_prepare(struct mon *mon, char **cause)
 	char		*descr;
 	int		 i;
 
-	if (bhyve_check_file(mon, "UEFI firmware", mon->agent.uefi_firmware,
-	    R_OK, cause) == -1)
+	if (vm_conf_bios(vm)) {
+		if (access(mon->agent.bios_firmware, R_OK) == -1) {
+			xasprintf(cause, "%s: BIOS firmware %s: %s (firmware = "
+			    "bios needs the CSM firmware, package "
+			    "uefi-edk2-bhyve-csm, or bios_firmware in "
+			    "anlasser.conf)", mon->name,
+			    mon->agent.bios_firmware, strerror(errno));
+			return (-1);
+		}
+	} else if (bhyve_check_file(mon, "UEFI firmware",
+	    mon->agent.uefi_firmware, R_OK, cause) == -1)
 		return (-1);
 	for (i = 0; i < vm->ndisks; i++) {
 		if (bhyve_check_file(mon, "disk", vm->disks[i], R_OK | W_OK,
@@ -180,7 +191,7 @@ bhyve_prepare(struct mon *mon, char **cause)
 	/* Our side of com1, held across reboots (console.c). */
 	if (vm->console && console_open_tty(mon, cause) == -1)
 		return (-1);
-	if (!path_exists(vm->uefi_vars)) {
+	if (vm->uefi_vars != NULL && !path_exists(vm->uefi_vars)) {
 		if (copy_file(mon->agent.uefi_vars_template, vm->uefi_vars,
 		    0600) == -1) {
 			xasprintf(cause, "%s: UEFI vars %s is missing and the "
@@ -284,7 +295,11 @@ bhyve_argv(struct mon *mon, char **cause)
 	argv_add(&a, "-s");
 	argv_add(&a, "%d,virtio-rnd", BHYVE_SLOT_RND);
 	argv_add(&a, "-l");
-	argv_add(&a, "bootrom,%s,%s", mon->agent.uefi_firmware, vm->uefi_vars);
+	if (vm_conf_bios(vm))
+		argv_add(&a, "bootrom,%s", mon->agent.bios_firmware);
+	else
+		argv_add(&a, "bootrom,%s,%s", mon->agent.uefi_firmware,
+		    vm->uefi_vars);
 	if (vm->vnc_kbd_layout != NULL) {
 		xasprintf(&layout, "%s/%s", BHYVE_KBDLAYOUT_DIR,
 		    vm->vnc_kbd_layout);

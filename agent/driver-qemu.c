@@ -4,7 +4,8 @@
  * file, NVMe disks with 4096-byte sectors, virtio-net on taps with the
  * configured MACs, a VGA framebuffer on VNC with an xHCI tablet, a virtio
  * RNG, the ISO on an AHCI CD, and the serial console on a socket the
- * monitor holds.
+ * monitor holds.  firmware = bios boots SeaBIOS (bios_firmware, -bios)
+ * instead, without a vars file; QEMU's VGA then shows text mode (80x25).
  *
  * QEMU exits 0 for a reboot and a power-off alike, so the exit reason
  * comes from the last QMP SHUTDOWN event; -no-reboot makes a guest reboot
@@ -243,13 +244,15 @@ qemu_argv(struct mon *mon, char **cause)
 	struct argv_buf a = { NULL, 0 };
 	const char	*accel;
 	char		*p, *e;
+	int		 bios;
 
 	if (qemu_check_vnc(mon, cause) == -1)
 		return (NULL);
-	if (mon->agent.qemu == NULL || mon->agent.uefi_firmware == NULL ||
-	    vm->uefi_vars == NULL) {
-		xasprintf(cause, "%s: qemu, uefi_firmware and the UEFI vars "
-		    "path must be set", mon->name);
+	bios = vm_conf_bios(vm);
+	if (mon->agent.qemu == NULL || (bios ? mon->agent.bios_firmware ==
+	    NULL : mon->agent.uefi_firmware == NULL || vm->uefi_vars == NULL)) {
+		xasprintf(cause, "%s: qemu, %s must be set", mon->name, bios ?
+		    "bios_firmware" : "uefi_firmware and the UEFI vars path");
 		return (NULL);
 	}
 	accel = qemu_accel(mon);
@@ -282,14 +285,20 @@ qemu_argv(struct mon *mon, char **cause)
 	argv_add(&a, "unix:%s,server=on,wait=off", p);
 	free(p);
 
-	e = qemu_esc(mon->agent.uefi_firmware);
-	argv_add(&a, "-drive");
-	argv_add(&a, "if=pflash,format=raw,unit=0,readonly=on,file=%s", e);
-	free(e);
-	e = qemu_esc(vm->uefi_vars);
-	argv_add(&a, "-drive");
-	argv_add(&a, "if=pflash,format=raw,unit=1,file=%s", e);
-	free(e);
+	if (bios) {
+		argv_add(&a, "-bios");
+		argv_add(&a, "%s", mon->agent.bios_firmware);
+	} else {
+		e = qemu_esc(mon->agent.uefi_firmware);
+		argv_add(&a, "-drive");
+		argv_add(&a, "if=pflash,format=raw,unit=0,readonly=on,"
+		    "file=%s", e);
+		free(e);
+		e = qemu_esc(vm->uefi_vars);
+		argv_add(&a, "-drive");
+		argv_add(&a, "if=pflash,format=raw,unit=1,file=%s", e);
+		free(e);
+	}
 
 	if (vm->console) {
 		p = mon_path(mon, "console");
@@ -502,35 +511,17 @@ qemu_prepare_taps(struct mon *mon, char **cause)
 }
 #endif
 
+/* The UEFI vars file: a copy of the template when it is missing. */
 static int
-qemu_prepare(struct mon *mon, char **cause)
+qemu_prepare_vars(struct mon *mon, int *created, char **cause)
 {
 	struct vm_conf	*vm = mon->vm;
-	int		 i, created = 0;
 
-	qemu_state(mon);
-	if (qemu_check_file(mon, "qemu binary", mon->agent.qemu, X_OK,
-	    cause) == -1 ||
-	    qemu_check_file(mon, "UEFI firmware", mon->agent.uefi_firmware,
-	    R_OK, cause) == -1 ||
-	    qemu_check_vnc(mon, cause) == -1 ||
-	    qemu_check_socket(mon, "qmp", cause) == -1 ||
-	    qemu_check_socket(mon, "console", cause) == -1)
-		return (-1);
-	for (i = 0; i < vm->ndisks; i++) {
-		if (vm->disks[i] != NULL && qemu_check_file(mon, "disk",
-		    vm->disks[i], R_OK | W_OK, cause) == -1)
-			return (-1);
-	}
-	if (vm->iso_path != NULL && qemu_check_file(mon, "ISO",
-	    vm->iso_path, R_OK, cause) == -1)
-		return (-1);
 	if (vm->uefi_vars == NULL) {
 		xasprintf(cause, "%s: no UEFI vars path configured",
 		    mon->name);
 		return (-1);
 	}
-
 	/* Fresh vars on request are the monitor's (mon_fresh_vars). */
 	if (!path_exists(vm->uefi_vars)) {
 		if (qemu_check_file(mon, "UEFI vars template",
@@ -544,7 +535,7 @@ qemu_prepare(struct mon *mon, char **cause)
 			    strerror(errno));
 			return (-1);
 		}
-		created = 1;
+		*created = 1;
 		mon_log(mon, "copied UEFI vars template %s to %s",
 		    mon->agent.uefi_vars_template, vm->uefi_vars);
 	} else if (access(vm->uefi_vars, R_OK | W_OK) == -1) {
@@ -552,6 +543,37 @@ qemu_prepare(struct mon *mon, char **cause)
 		    vm->uefi_vars, strerror(errno));
 		return (-1);
 	}
+	return (0);
+}
+
+static int
+qemu_prepare(struct mon *mon, char **cause)
+{
+	struct vm_conf	*vm = mon->vm;
+	int		 i, created = 0;
+
+	qemu_state(mon);
+	if (qemu_check_file(mon, "qemu binary", mon->agent.qemu, X_OK,
+	    cause) == -1 ||
+	    (vm_conf_bios(vm) ? qemu_check_file(mon, "BIOS firmware",
+	    mon->agent.bios_firmware, R_OK, cause) : qemu_check_file(mon,
+	    "UEFI firmware", mon->agent.uefi_firmware, R_OK, cause)) == -1 ||
+	    qemu_check_vnc(mon, cause) == -1 ||
+	    qemu_check_socket(mon, "qmp", cause) == -1 ||
+	    qemu_check_socket(mon, "console", cause) == -1)
+		return (-1);
+	for (i = 0; i < vm->ndisks; i++) {
+		if (vm->disks[i] != NULL && qemu_check_file(mon, "disk",
+		    vm->disks[i], R_OK | W_OK, cause) == -1)
+			return (-1);
+	}
+	if (vm->iso_path != NULL && qemu_check_file(mon, "ISO",
+	    vm->iso_path, R_OK, cause) == -1)
+		return (-1);
+	/* SeaBIOS keeps no variables. */
+	if (!vm_conf_bios(vm) && qemu_prepare_vars(mon, &created,
+	    cause) == -1)
+		return (-1);
 
 	if (qemu_prepare_taps(mon, cause) == -1) {
 		qemu_destroy_taps(mon);

@@ -258,6 +258,12 @@ mon_fresh_vars(struct mon *mon, char **cause)
 		free(flag);
 		return (0);
 	}
+	if (mon->vm->uefi_vars == NULL) {	/* firmware = bios */
+		unlink(flag);
+		mon->boot_fresh_vars = 0;
+		free(flag);
+		return (0);
+	}
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);

@@ -87,7 +87,7 @@ vm_missing_path(struct vm *vm)
 	}
 	if (vm->conf->iso_path != NULL && !path_exists(vm->conf->iso_path))
 		return (vm->conf->iso_path);
-	if (!path_exists(vm->conf->uefi_vars)) {
+	if (vm->conf->uefi_vars != NULL && !path_exists(vm->conf->uefi_vars)) {
 		static char	dir[PATH_MAX];
 		char		*slash;
 
@@ -148,7 +148,9 @@ vm_json(struct vm *vm)
 	for (i = 0; i < vm->conf->ndisks; i++)
 		json_array_append_new(a, json_string(vm->conf->disks[i]));
 	json_object_set_new(o, "disks", a);
-	json_object_set_new(o, "uefi_vars", json_string(vm->conf->uefi_vars));
+	json_object_set_new(o, "firmware", json_string(vm->conf->firmware));
+	json_object_set_new(o, "uefi_vars",
+	    proto_json_string(vm->conf->uefi_vars));
 	a = json_array();
 	for (i = 0; i < vm->conf->nnics; i++) {
 		json_t	*n = json_object();

@@ -71,8 +71,12 @@ const struct conf_key conf_vm_keys[] = {
 	  .min = 512, .max = 4096, .range = "512|4096", .unit = "bytes",
 	  .off = VMOFF(disk_sector_size),
 	  .help = "logical sector size the guest sees on every disk" },
+	{ .name = "firmware", .type = CONF_ENUM, .def = "uefi",
+	  .range = "uefi|bios", .off = VMOFF(firmware),
+	  .help = "boot firmware: uefi, or bios for legacy BIOS guests" },
 	{ .name = "uefi_vars_storage_path", .type = CONF_PATH,
-	  .flags = CONF_F_REQUIRED | CONF_F_LEGACY, .off = VMOFF(uefi_vars),
+	  .flags = CONF_F_REQUIRED | CONF_F_LEGACY | CONF_F_UEFI,
+	  .off = VMOFF(uefi_vars),
 	  .help = "this VM's own copy of the UEFI variables file" },
 	{ .name = "iso_path", .type = CONF_PATH, .flags = CONF_F_LEGACY,
 	  .off = VMOFF(iso_path),
@@ -165,6 +169,10 @@ const struct conf_key conf_agent_keys[] = {
 	{ .name = "uefi_vars_template", .type = CONF_PATH,
 	  .off = AGOFF(uefi_vars_template),
 	  .help = "empty UEFI variables file; default depends on the driver" },
+	{ .name = "bios_firmware", .type = CONF_PATH,
+	  .off = AGOFF(bios_firmware),
+	  .help = "BIOS ROM for VMs with firmware = bios; default depends on "
+	  "the driver" },
 	{ .name = "iso_dirs", .type = CONF_PATHLIST, .off = AGOFF(iso_dirs),
 	  .help = "directories clients may attach ISO images from" },
 	{ .name = "vnc_ports", .type = CONF_PORTRANGE, .def = "5900-5999",
@@ -188,14 +196,23 @@ const struct conf_key conf_agent_keys[] = {
 };
 const unsigned int conf_agent_nkeys = nitems(conf_agent_keys);
 
-/* Firmware defaults follow the effective driver. */
+/*
+ * Firmware defaults follow the effective driver: the keys of
+ * conf_firmware_keys[], in that order.  bhyve boots BIOS guests only
+ * through the CSM build of its UEFI firmware (uefi-edk2-bhyve-csm);
+ * QEMU's SeaBIOS is Debian's seabios, a dependency of qemu-system-x86.
+ */
+static const char *conf_firmware_keys[] = { "uefi_firmware",
+	"uefi_vars_template", "bios_firmware" };
 static const struct {
-	const char	*driver, *code, *vars;
+	const char	*driver, *path[3];
 } conf_firmware[] = {
-	{ "bhyve", "/usr/local/share/uefi-firmware/BHYVE_UEFI_CODE.fd",
-	  "/usr/local/share/uefi-firmware/BHYVE_UEFI_VARS.fd" },
-	{ "qemu", "/usr/share/OVMF/OVMF_CODE_4M.fd",
-	  "/usr/share/OVMF/OVMF_VARS_4M.fd" },
+	{ "bhyve", { "/usr/local/share/uefi-firmware/BHYVE_UEFI_CODE.fd",
+	  "/usr/local/share/uefi-firmware/BHYVE_UEFI_VARS.fd",
+	  "/usr/local/share/uefi-firmware/BHYVE_UEFI_CSM.fd" } },
+	{ "qemu", { "/usr/share/OVMF/OVMF_CODE_4M.fd",
+	  "/usr/share/OVMF/OVMF_VARS_4M.fd",
+	  "/usr/share/seabios/bios-256k.bin" } },
 };
 
 /* ------------------------------------------------------------------ */
@@ -373,8 +390,9 @@ conf_apply(struct conf_ini *ini, const char *sec, const char *secname,
 		conf_store(k, idx, base, &v);
 	}
 	for (i = 0; i < nkeys; i++) {
+		/* Keys of UEFI only: conf_vm_checks, which knows firmware. */
 		if (have && (keys[i].flags & CONF_F_REQUIRED) &&
-		    !given[i * 8])
+		    !(keys[i].flags & CONF_F_UEFI) && !given[i * 8])
 			conf_problem_add(ps, ini->file, 0, keys[i].name,
 			    "missing (required: %s)", keys[i].help);
 	}
@@ -488,6 +506,34 @@ conf_vm_nics(struct conf_ini *ini, struct vm_conf *vm,
 	}
 }
 
+/*
+ * The keys for UEFI only: required with firmware = uefi; with bios they
+ * are not used (NULL), so that nothing copies, checks or shows them.
+ */
+static void
+conf_vm_firmware(struct conf_ini *ini, struct vm_conf *vm,
+    struct conf_problems *ps)
+{
+	const struct conf_key	*k;
+	char			**sp;
+	unsigned int		 i;
+
+	for (i = 0; i < conf_vm_nkeys; i++) {
+		k = &conf_vm_keys[i];
+		if (!(k->flags & CONF_F_UEFI))
+			continue;
+		sp = (char **)((char *)vm + k->off);
+		if (vm_conf_bios(vm)) {
+			free(*sp);
+			*sp = NULL;
+		} else if ((k->flags & CONF_F_REQUIRED) &&
+		    !conf_vm_has(ini, k->name, 0))
+			conf_problem_add(ps, ini->file, 0, k->name,
+			    "missing (required: %s; not needed with "
+			    "firmware = bios)", k->help);
+	}
+}
+
 /* The checks that involve more than one key of a VM. */
 static void
 conf_vm_checks(struct conf_ini *ini, const char *base, struct vm_conf *vm,
@@ -500,6 +546,7 @@ conf_vm_checks(struct conf_ini *ini, const char *base, struct vm_conf *vm,
 	int			 line = 0;
 	long long		 n;
 
+	conf_vm_firmware(ini, vm, ps);
 	if (vm->name != NULL) {
 		xasprintf(&want, "%s.ini", vm->name);
 		if (strcmp(base, want) != 0) {
@@ -554,8 +601,6 @@ void
 conf_agent_from_ini(struct conf_ini *ini, struct agent_conf *ac,
     struct conf_problems *ps)
 {
-	static const char	*fw[] = { "uefi_firmware",
-				    "uefi_vars_template" };
 	const struct conf_key	*k;
 	unsigned char		*given;
 	char			**sp;
@@ -569,15 +614,14 @@ conf_agent_from_ini(struct conf_ini *ini, struct agent_conf *ac,
 	for (i = 0; i < nitems(conf_firmware); i++) {
 		if (strcmp(conf_firmware[i].driver, ac->driver) != 0)
 			continue;
-		for (j = 0; j < nitems(fw); j++) {
+		for (j = 0; j < nitems(conf_firmware_keys); j++) {
 			k = conf_find_key(conf_agent_keys, conf_agent_nkeys,
-			    fw[j], &idx, NULL);
+			    conf_firmware_keys[j], &idx, NULL);
 			if (given[(k - conf_agent_keys) * 8])
 				continue;
 			sp = (char **)((char *)ac + k->off);
 			free(*sp);
-			*sp = xstrdup(j == 0 ? conf_firmware[i].code :
-			    conf_firmware[i].vars);
+			*sp = xstrdup(conf_firmware[i].path[j]);
 		}
 	}
 	free(given);
@@ -586,7 +630,9 @@ conf_agent_from_ini(struct conf_ini *ini, struct agent_conf *ac,
 void
 agent_conf_defaults(struct agent_conf *ac)
 {
-	size_t	i;
+	const struct conf_key	*k;
+	size_t			 i, j;
+	int			 idx;
 
 	memset(ac, 0, sizeof *ac);
 	conf_defaults(conf_agent_keys, conf_agent_nkeys, ac);
@@ -595,8 +641,12 @@ agent_conf_defaults(struct agent_conf *ac)
 	for (i = 0; i < nitems(conf_firmware); i++) {
 		if (strcmp(conf_firmware[i].driver, ac->driver) != 0)
 			continue;
-		ac->uefi_firmware = xstrdup(conf_firmware[i].code);
-		ac->uefi_vars_template = xstrdup(conf_firmware[i].vars);
+		for (j = 0; j < nitems(conf_firmware_keys); j++) {
+			k = conf_find_key(conf_agent_keys, conf_agent_nkeys,
+			    conf_firmware_keys[j], &idx, NULL);
+			*(char **)((char *)ac + k->off) =
+			    xstrdup(conf_firmware[i].path[j]);
+		}
 	}
 }
 
@@ -647,6 +697,12 @@ int
 vm_conf_vcpus(const struct vm_conf *vm)
 {
 	return (vm->cpu_sockets * vm->cpu_cores * vm->cpu_threads);
+}
+
+int
+vm_conf_bios(const struct vm_conf *vm)
+{
+	return (vm->firmware != NULL && strcmp(vm->firmware, "bios") == 0);
 }
 
 struct vm_conf *

@@ -53,6 +53,7 @@ struct conf_key {
 #define CONF_F_INDEXED	0x2	/* name has %d, index 1..nindex */
 #define CONF_F_LEGACY	0x4	/* key of the original Python Anlasser */
 #define CONF_F_SECRET	0x8	/* never show the value in messages */
+#define CONF_F_UEFI	0x10	/* only for firmware = uefi: required then */
 	const char	*help;	/* one line for --check and the man page */
 	const char	*unit;	/* CONF_INT: "MiB", "seconds" ... or NULL */
 	int		 nindex; /* CONF_F_INDEXED: index 1..nindex */
@@ -86,7 +87,8 @@ struct vm_conf {
 	char		*disks[VM_MAX_DISKS];	/* [0] = storage_path */
 	int		 ndisks;
 	int		 disk_sector_size;	/* 512 or 4096 */
-	char		*uefi_vars;	/* uefi_vars_storage_path */
+	char		*firmware;	/* "uefi" or "bios" */
+	char		*uefi_vars;	/* uefi_vars_storage_path; NULL: bios */
 	struct vm_nic	 nics[VM_MAX_NICS];	/* [0] = tapdev/bridge/mac */
 	int		 nnics;
 	char		*vnc_kbd_layout;
@@ -120,6 +122,7 @@ struct agent_conf {
 	char	*qemu_accel;		/* auto, kvm or tcg */
 	char	*uefi_firmware;
 	char	*uefi_vars_template;
+	char	*bios_firmware;		/* for VMs with firmware = bios */
 	char	*iso_dirs;		/* colon separated; "": none */
 	int	 vnc_port_min;
 	int	 vnc_port_max;
@@ -163,6 +166,8 @@ struct vm_conf	*conf_load_vm(const char *, const struct agent_conf *,
 void		 vm_conf_free(struct vm_conf *);
 struct vm_conf	*vm_conf_find(struct conf *, const char *);
 int		 vm_conf_vcpus(const struct vm_conf *);
+/* Does the VM boot a legacy BIOS (firmware = bios)? */
+int		 vm_conf_bios(const struct vm_conf *);
 
 /* Fill agent defaults (driver by OS, tool paths, firmware ...). */
 void		 agent_conf_defaults(struct agent_conf *);

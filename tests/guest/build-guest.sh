@@ -11,15 +11,23 @@
 #
 # Output:
 #   OUTDIR/disk.img    64 MiB raw GPT disk, one EFI system partition (FAT)
-#   OUTDIR/guest.iso   the same boot file as an El Torito EFI CD (only if
-#                      xorriso is installed)
-#   OUTDIR/bootx64.efi, OUTDIR/initrd.gz, OUTDIR/cmdline  the parts
+#   OUTDIR/guest.iso   a hybrid CD (only if xorriso is installed): El
+#                      Torito EFI boots the same file; El Torito BIOS boots
+#                      isolinux, which loads the same kernel and initramfs
+#                      with the same command line (firmware = bios, SeaBIOS;
+#                      only if isolinux and syslinux-common are installed)
+#   OUTDIR/bootx64.efi, OUTDIR/vmlinuz, OUTDIR/initrd.gz, OUTDIR/cmdline
+#                      the parts
+#   OUTDIR/features    what was built: "disk", "iso-efi", "iso-bios"
 #
 # The guest prints "anlasser-guest: ready" on ttyS0 and tty1, then runs a
 # root shell with the prompt "guest# " on both.  busybox acpid turns the
-# ACPI power button (QMP system_powerdown) into a clean poweroff.
+# ACPI power button (QMP system_powerdown) into a clean poweroff.  Booted
+# by UEFI, tty1 is the framebuffer console (fbcon); booted by a BIOS, it
+# is the VGA text console (vgacon, 80x25).
 #
-# Cached: if OUTDIR/disk.img is newer than this script, nothing is done.
+# Cached: if OUTDIR/disk.img is newer than this script and the installed
+# tools would build the same features, nothing is done.
 # Downloaded packages are kept in $ANLASSER_DEB_CACHE (default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/anlasser-guest), so the kernel package
 # (~70 MB) is fetched once per machine.  Root is not needed.
@@ -27,7 +35,8 @@
 # Debian 12 packages used:
 #   installed: apt dpkg busybox-static cpio gzip binutils (objcopy, objdump)
 #              dosfstools (mkfs.vfat) mtools (mmd, mcopy) fdisk (sfdisk)
-#              util-linux (flock); optional: xorriso (guest.iso)
+#              util-linux (flock); optional: xorriso (guest.iso),
+#              isolinux and syslinux-common (BIOS boot of guest.iso)
 #   downloaded with apt-get download, never installed:
 #              linux-image-6.1.*-amd64 (resolved from linux-image-amd64)
 #              systemd-boot-efi (for linuxx64.efi.stub, unless installed)
@@ -46,6 +55,9 @@ CMDLINE="console=tty0 console=ttyS0 quiet"
 # Modules loaded by /init, in order (dependencies are added automatically).
 MODULES="evdev button pvpanic-pci"
 DISK_MIB=64
+# BIOS boot of guest.iso (Debian packages isolinux, syslinux-common).
+ISOLINUX_DIR=/usr/lib/ISOLINUX
+SYSLINUX_BIOS=/usr/lib/syslinux/modules/bios
 
 die()
 {
@@ -62,7 +74,24 @@ note()
 outdir=$1
 self=$(readlink -f "$0")
 
-if [ -f "$outdir/disk.img" ] && [ "$outdir/disk.img" -nt "$self" ]; then
+# The features the installed tools give (OUTDIR/features).
+features=disk
+if command -v xorriso >/dev/null; then
+	features="$features iso-efi"
+	[ ! -f "$ISOLINUX_DIR/isolinux.bin" ] ||
+	    [ ! -f "$ISOLINUX_DIR/isohdpfx.bin" ] ||
+	    [ ! -f "$SYSLINUX_BIOS/ldlinux.c32" ] ||
+	    features="$features iso-bios"
+fi
+
+# cached: is OUTDIR complete, newer than this script, with these features?
+cached()
+{
+	[ -f "$outdir/disk.img" ] && [ "$outdir/disk.img" -nt "$self" ] &&
+	    [ "$(cat "$outdir/features" 2>/dev/null)" = "$features" ]
+}
+
+if cached; then
 	exit 0
 fi
 
@@ -72,7 +101,7 @@ outdir=$(cd "$outdir" && pwd)
 # One builder at a time per OUTDIR; the others wait, then find the cache.
 exec 9>"$outdir/.lock"
 flock 9
-if [ -f "$outdir/disk.img" ] && [ "$outdir/disk.img" -nt "$self" ]; then
+if cached; then
 	exit 0
 fi
 
@@ -323,22 +352,53 @@ printf 'label: gpt\nstart=2048, size=%d, type=uefi, name="EFI system"\n' \
 dd if="$tmp/esp.img" of="$tmp/disk.img" bs=1M seek=1 conv=notrunc,sparse \
     status=none
 
-if command -v xorriso >/dev/null; then
+cp "$vmlinuz" "$tmp/vmlinuz"
+case " $features " in
+*" iso-efi "*)
 	# El Torito EFI boot image: the same file on a FAT just large enough.
 	mkdir "$tmp/iso"
 	mkesp "$tmp/iso/efiboot.img" \
 	    $(($(stat -c %s "$tmp/bootx64.efi") / 1024 + 1024))
+	biosargs=()
+	case " $features " in
+	*" iso-bios "*)
+		# El Torito BIOS: isolinux with the same kernel, initramfs and
+		# command line; the isohybrid MBR makes the image bootable as
+		# a disk too.
+		mkdir "$tmp/iso/isolinux" "$tmp/iso/boot"
+		cp "$ISOLINUX_DIR/isolinux.bin" "$SYSLINUX_BIOS/ldlinux.c32" \
+		    "$tmp/iso/isolinux/"
+		cp "$tmp/vmlinuz" "$tmp/initrd.gz" "$tmp/iso/boot/"
+		printf '%s\n' 'DEFAULT linux' 'PROMPT 0' 'TIMEOUT 0' \
+		    'LABEL linux' '  KERNEL /boot/vmlinuz' \
+		    "  APPEND initrd=/boot/initrd.gz $CMDLINE" \
+		    >"$tmp/iso/isolinux/isolinux.cfg"
+		biosargs=(-isohybrid-mbr "$ISOLINUX_DIR/isohdpfx.bin"
+		    -c isolinux/boot.cat -b isolinux/isolinux.bin
+		    -no-emul-boot -boot-load-size 4 -boot-info-table
+		    -eltorito-alt-boot)
+		;;
+	*)
+		note "isolinux or syslinux-common not installed: guest.iso" \
+		    "boots on UEFI only"
+		;;
+	esac
 	xorriso -as mkisofs -quiet -V ANLASSER_GUEST -R -J \
-	    -e efiboot.img -no-emul-boot -o "$tmp/guest.iso" "$tmp/iso" \
-	    2>"$tmp/xorriso.log" ||
+	    "${biosargs[@]}" -e efiboot.img -no-emul-boot \
+	    ${biosargs[0]+-isohybrid-gpt-basdat} \
+	    -o "$tmp/guest.iso" "$tmp/iso" 2>"$tmp/xorriso.log" ||
 	    { cat "$tmp/xorriso.log" >&2; die "xorriso failed"; }
 	mv -f "$tmp/guest.iso" "$outdir/guest.iso"
-else
+	;;
+*)
 	note "xorriso not installed: no guest.iso"
 	rm -f "$outdir/guest.iso"
-fi
+	;;
+esac
 
-mv -f "$tmp/bootx64.efi" "$tmp/initrd.gz" "$tmp/cmdline" "$outdir/"
+mv -f "$tmp/bootx64.efi" "$tmp/vmlinuz" "$tmp/initrd.gz" "$tmp/cmdline" \
+    "$outdir/"
+echo "$features" >"$outdir/features"
 # disk.img last: its presence marks a complete build.
 mv -f "$tmp/disk.img" "$outdir/disk.img"
 note "built $outdir/disk.img (kernel $kver)"

@@ -399,6 +399,14 @@ main(void)
 	test_frame(gs, "ovmf-shell", "edk2-8x19", 19, 7);
 	/* The Linux guest's tty1 on the framebuffer console. */
 	test_frame(gs, "linux-fbcon", "linux-8x16", -1, -1);
+	/*
+	 * The same guest booted by SeaBIOS (firmware = bios, guest.iso via
+	 * isolinux): tty1 on the VGA text console, 720x400 = 80x25 cells of
+	 * 9x16, cursor shown.  Captured with QMP screendump; the text is
+	 * `fold -w 80 /dev/vcs1` on the serial console at the same moment,
+	 * the cursor from /dev/vcsa1.
+	 */
+	test_frame(gs, "linux-vga", "vga-9x16", 24, 7);
 	test_noise(gs);
 	glyph_set_free(gs);
 	test_psf();
