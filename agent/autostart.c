@@ -45,7 +45,7 @@ autostart_one(struct vm *vm, json_t *started, json_t *waiting,
 	const char	*missing;
 	char		*cause = NULL;
 
-	if (vm->state != VM_STOPPED && vm->state != VM_FAILED)
+	if (proto_state_live(vm->state))
 		return (0);
 	if ((missing = vm_missing_path(vm)) != NULL) {
 		if (vm->waiting_for == NULL ||

@@ -1,6 +1,7 @@
 /*
- * create and delete: make a new VM (disk, UEFI vars, NAME.ini) or remove
- * a stopped VM's NAME.ini.  See man/anlasser-protocol.7.
+ * create and delete: make a new VM (disk, UEFI vars unless its firmware
+ * is bios, NAME.ini) or remove a stopped VM's NAME.ini.  See
+ * man/anlasser-protocol.7.
  *
  * create works in steps and stops at the first problem, undoing what it
  * did: check every value with the config loader itself (the new NAME.ini
@@ -8,9 +9,10 @@
  * conf_load_dir so the cross-VM checks run too), make the ZFS dataset
  * (zfs create, synchronous with a short timeout), the directory, the
  * sparse disk image (O_EXCL: an existing image is never touched), the
- * UEFI vars copy, then NAME.ini (link(2): never over an existing file),
- * and reload.  A request for a VM that exists with the same parameters
- * answers "changed": false, so that a playbook can run it twice.
+ * UEFI vars copy (none with firmware = bios), then NAME.ini (link(2):
+ * never over an existing file), and reload.  A request for a VM that
+ * exists with the same parameters answers "changed": false, so that a
+ * playbook can run it twice.
  *
  * delete removes NAME.ini only: disks, vars files and datasets stay.
  */
@@ -59,10 +61,12 @@ struct create {
 	const char		*bridge;	/* NULL: no network card */
 	char			*mac;
 	int			 mac_given;
+	const char		*firmware;	/* NULL: the default */
+	int			 bios;		/* no vars file */
 
 	char			*dir;		/* disk and vars go here */
 	char			*disk;
-	char			*vars;
+	char			*vars;		/* NULL: bios */
 	char			*ini;		/* CONFDIR/NAME.ini */
 
 	int			 made_dataset, made_dir, made_disk;
@@ -182,6 +186,26 @@ arg_str(json_t *req, const char *name)
 	return (json_string_value(json_object_get(req, name)));
 }
 
+/*
+ * A field that becomes the key of the same name in NAME.ini, checked
+ * with that key's entry of the config table (its values, its message)
+ * before it goes near the file.  0 or -1 with *cause.
+ */
+static int
+create_key_value(const char *field, const char *value, char **cause)
+{
+	const struct conf_key	*k;
+	char			*why;
+
+	if ((k = conf_vm_key(field)) == NULL)
+		fatalx("create: %s is no key of a VM file", field);
+	if ((why = conf_key_check(k, value)) == NULL)
+		return (0);
+	xasprintf(cause, "%s: %s", field, why);
+	free(why);
+	return (-1);
+}
+
 /* Read the request into cr.  0 or -1 with *cause. */
 static int
 create_parse(struct create *cr, json_t *req, char **cause)
@@ -256,6 +280,11 @@ create_parse(struct create *cr, json_t *req, char **cause)
 	cr->iso = arg_str(req, PF_ISO);
 	if (cr->iso != NULL && create_ini_safe(PF_ISO, cr->iso, cause) == -1)
 		return (-1);
+	cr->firmware = arg_str(req, PF_FIRMWARE);
+	if (cr->firmware != NULL &&
+	    create_key_value(PF_FIRMWARE, cr->firmware, cause) == -1)
+		return (-1);
+	cr->bios = conf_firmware_bios(cr->firmware);
 	cr->bridge = arg_str(req, PF_NIC_BRIDGE);
 	if (cr->bridge != NULL &&
 	    create_ini_safe(PF_NIC_BRIDGE, cr->bridge, cause) == -1)
@@ -297,7 +326,7 @@ create_free(struct create *cr)
 	free(cr->ini);
 }
 
-/* Where the disk and vars go, in dir. */
+/* Where the disk and vars (none with bios) go, in dir. */
 static void
 create_set_dir(struct create *cr, const char *dir)
 {
@@ -306,7 +335,9 @@ create_set_dir(struct create *cr, const char *dir)
 	free(cr->vars);
 	cr->dir = xstrdup(dir);
 	xasprintf(&cr->disk, "%s/%s", dir, CREATE_DISK_FILE);
-	xasprintf(&cr->vars, "%s/%s", dir, CREATE_VARS_FILE);
+	cr->vars = NULL;
+	if (!cr->bios)
+		xasprintf(&cr->vars, "%s/%s", dir, CREATE_VARS_FILE);
 }
 
 /* ---------------------------------------------------------------- zfs */
@@ -391,10 +422,19 @@ create_ini_text(struct create *cr)
 		free(s);
 		s = t;
 	}
-	xasprintf(&t, "%sstorage_path = %s\nuefi_vars_storage_path = %s\n",
-	    s, cr->disk, cr->vars);
+	if (cr->firmware != NULL) {
+		xasprintf(&t, "%sfirmware = %s\n", s, cr->firmware);
+		free(s);
+		s = t;
+	}
+	xasprintf(&t, "%sstorage_path = %s\n", s, cr->disk);
 	free(s);
 	s = t;
+	if (cr->vars != NULL) {
+		xasprintf(&t, "%suefi_vars_storage_path = %s\n", s, cr->vars);
+		free(s);
+		s = t;
+	}
 	if (cr->bridge != NULL) {
 		xasprintf(&t, "%sbridge = %s\nmac = %s\n", s, cr->bridge,
 		    cr->mac);
@@ -714,7 +754,8 @@ create_result(struct create *cr, struct vm *vm, int changed)
 		if (cr->made_dir)
 			json_array_append_new(a, proto_json_string(cr->dir));
 		json_array_append_new(a, proto_json_string(cr->disk));
-		json_array_append_new(a, proto_json_string(cr->vars));
+		if (cr->vars != NULL)
+			json_array_append_new(a, proto_json_string(cr->vars));
 		json_array_append_new(a, proto_json_string(cr->ini));
 	}
 	json_object_set_new(o, PF_CREATED, a);
@@ -733,6 +774,9 @@ create_differs(struct create *cr, struct vm *vm, struct vm_conf *want)
 	if (have->memory_mb != want->memory_mb)
 		xasprintf(&s, "memory_mb is %d, not %d", have->memory_mb,
 		    want->memory_mb);
+	else if (vm_conf_bios(have) != vm_conf_bios(want))
+		xasprintf(&s, "its firmware is %s, not %s", have->firmware,
+		    want->firmware);
 	else if (have->cpu_sockets != want->cpu_sockets ||
 	    have->cpu_cores != want->cpu_cores ||
 	    have->cpu_threads != want->cpu_threads)
@@ -874,7 +918,8 @@ cmd_create(struct client *c, struct vm *vm, json_t *req, json_t *id)
 		client_reply_ok(c, id, create_result(&cr, vm, 0));
 		goto out;
 	}
-	if (path_exists(cr.disk) || path_exists(cr.vars)) {
+	if (path_exists(cr.disk) || (cr.vars != NULL &&
+	    path_exists(cr.vars))) {
 		xasprintf(&cause, "%s exists: create never overwrites an "
 		    "image (move it away, or attach it to a VM by hand)",
 		    path_exists(cr.disk) ? cr.disk : cr.vars);
@@ -929,14 +974,14 @@ cmd_create(struct client *c, struct vm *vm, json_t *req, json_t *id)
 	}
 	if (create_disk(&cr, &cause) == -1)
 		goto fail;
-	if (copy_file(agent->conf->agent.uefi_vars_template, cr.vars,
-	    0600) == -1) {
+	if (cr.vars != NULL && copy_file(agent->conf->agent.uefi_vars_template,
+	    cr.vars, 0600) == -1) {
 		xasprintf(&cause, "copying the UEFI vars template %s to %s: "
 		    "%s", agent->conf->agent.uefi_vars_template, cr.vars,
 		    strerror(errno));
 		goto fail;
 	}
-	cr.made_vars = 1;
+	cr.made_vars = cr.vars != NULL;
 	if (create_write_ini(&cr, &cause) == -1)
 		goto fail;
 	if (agent_reload(&result, &cause) == -1) {
@@ -953,7 +998,8 @@ cmd_create(struct client *c, struct vm *vm, json_t *req, json_t *id)
 		goto fail;
 	}
 	log_info("create %s: created %s, %s, %s (%llu bytes), MAC %s", cr.name,
-	    cr.ini, cr.vars, cr.disk, cr.disk_size, cr.mac != NULL ? cr.mac :
+	    cr.ini, cr.vars != NULL ? cr.vars : "no UEFI vars (bios)",
+	    cr.disk, cr.disk_size, cr.mac != NULL ? cr.mac :
 	    "none (no bridge)");
 	client_reply_ok(c, id, create_result(&cr, vm, 1));
 	goto out;

@@ -55,7 +55,7 @@ static cmd_fn	*const cmd_table[PROTO_NCMDS] = {
 	[CMD_DELETE] = cmd_delete,
 };
 
-#define VM_LIVE(vm)	((vm)->state != VM_STOPPED && (vm)->state != VM_FAILED)
+#define VM_LIVE(vm)	proto_state_live((vm)->state)
 
 static int
 arg_bool(json_t *req, const char *name, int def)

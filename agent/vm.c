@@ -108,7 +108,7 @@ vm_info_fill(struct vm *vm, struct vm_info *info)
 	int	live;
 
 	memset(info, 0, sizeof *info);
-	live = vm->state != VM_STOPPED && vm->state != VM_FAILED;
+	live = proto_state_live(vm->state);
 	info->name = vm->name;
 	info->state = vm->state;
 	info->pid = live ? vm->pid : -1;
@@ -136,7 +136,7 @@ vm_json(struct vm *vm)
 	vm_info_fill(vm, &info);
 	o = proto_vm_to_json(&info);
 	json_object_set_new(o, "monitor_pid", vm->monitor_pid > 0 &&
-	    vm->state != VM_STOPPED && vm->state != VM_FAILED ?
+	    proto_state_live(vm->state) ?
 	    json_integer(vm->monitor_pid) : json_null());
 	json_object_set_new(o, "message", vm->message != NULL ?
 	    json_string(vm->message) : json_null());

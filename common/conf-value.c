@@ -604,6 +604,44 @@ conf_find_key(const struct conf_key *keys, unsigned int nkeys,
 	return (NULL);
 }
 
+/* A plain key of the VM file, NULL when there is none. */
+const struct conf_key *
+conf_vm_key(const char *key)
+{
+	const struct conf_key	*k;
+	int			 idx;
+
+	k = conf_find_key(conf_vm_keys, conf_vm_nkeys, key, &idx, NULL);
+	if (k == NULL || (k->flags & CONF_F_INDEXED))
+		return (NULL);
+	return (k);
+}
+
+char *
+conf_key_allowed(const struct conf_key *k)
+{
+	return (conf_allowed(k));
+}
+
+/* One value on its own: NULL when valid, else what is wrong. */
+char *
+conf_key_check(const struct conf_key *k, const char *v)
+{
+	struct conf_val	 o;
+	char		*why, *allowed;
+
+	if (*v == '\0') {	/* not conf_parse's words about INI lines */
+		allowed = conf_allowed(k);
+		xasprintf(&why, "empty value (%s)", allowed);
+		free(allowed);
+		return (why);
+	}
+	if ((why = conf_parse(k, v, &o)) != NULL)
+		return (why);
+	free(o.s);
+	return (NULL);
+}
+
 /* The closest key name to a typo, in buf; 0 if none is close. */
 static int
 conf_suggest(const struct conf_key *keys, unsigned int nkeys,

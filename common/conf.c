@@ -702,7 +702,13 @@ vm_conf_vcpus(const struct vm_conf *vm)
 int
 vm_conf_bios(const struct vm_conf *vm)
 {
-	return (vm->firmware != NULL && strcmp(vm->firmware, "bios") == 0);
+	return (conf_firmware_bios(vm->firmware));
+}
+
+int
+conf_firmware_bios(const char *firmware)
+{
+	return (firmware != NULL && strcmp(firmware, "bios") == 0);
 }
 
 struct vm_conf *

@@ -168,6 +168,19 @@ struct vm_conf	*vm_conf_find(struct conf *, const char *);
 int		 vm_conf_vcpus(const struct vm_conf *);
 /* Does the VM boot a legacy BIOS (firmware = bios)? */
 int		 vm_conf_bios(const struct vm_conf *);
+/* The same for a value of the firmware key (NULL: the default, UEFI). */
+int		 conf_firmware_bios(const char *);
+
+/*
+ * One key of the VM file on its own, for requests whose fields become
+ * keys (create's firmware): the table entry of a plain key (NULL when
+ * there is none), what it allows ("uefi or bios", new string), and a
+ * value checked as the loader checks it: NULL when valid, else a new
+ * string such as "efi is not allowed (uefi or bios)".
+ */
+const struct conf_key *conf_vm_key(const char *);
+char		*conf_key_allowed(const struct conf_key *);
+char		*conf_key_check(const struct conf_key *, const char *);
 
 /* Fill agent defaults (driver by OS, tool paths, firmware ...). */
 void		 agent_conf_defaults(struct agent_conf *);

@@ -126,8 +126,10 @@ const struct proto_cmd_entry proto_cmds[PROTO_NCMDS] = {
 		    { PF_THREADS, ARG_INT, 0 }, { PF_DISK_DIR, ARG_PATH, 0 },
 		    { PF_ZFS_DATASET, ARG_STRING, 0 },
 		    { PF_RECORDSIZE, ARG_STRING, 0 }, { PF_ISO, ARG_PATH, 0 },
-		    { PF_NIC_BRIDGE, ARG_STRING, 0 }, { PF_MAC, ARG_STRING, 0 }),
-		.help = "create a VM: its disk, UEFI vars and NAME.ini"
+		    { PF_NIC_BRIDGE, ARG_STRING, 0 }, { PF_MAC, ARG_STRING, 0 },
+		    { PF_FIRMWARE, ARG_STRING, 0 }),
+		.help = "create a VM: its disk, UEFI vars (not with bios) and "
+		    "NAME.ini"
 	},
 	[CMD_DELETE] = {
 		.name = "delete", .cmd = CMD_DELETE, .flags = CMD_F_MUTATES,
@@ -233,6 +235,12 @@ proto_cmd_arg(const struct proto_cmd_entry *ce, const char *name)
 			return (&ce->args[i]);
 	}
 	return (NULL);
+}
+
+int
+proto_state_live(enum vm_state s)
+{
+	return (s != VM_STOPPED && s != VM_FAILED);
 }
 
 const char *

@@ -141,6 +141,8 @@ extern const char	*const proto_error_names[PROTO_NERRORS];
 
 const struct proto_cmd_entry *proto_cmd_lookup(const char *);
 const char	*proto_state_name(enum vm_state);
+/* A hypervisor runs (or is being started or stopped) in this state. */
+int		 proto_state_live(enum vm_state);
 int		 proto_state_from_name(const char *);	/* -1 unknown */
 const char	*proto_exit_name(enum vm_exit);
 int		 proto_exit_from_name(const char *);
@@ -210,6 +212,7 @@ const struct proto_arg *proto_cmd_arg(const struct proto_cmd_entry *,
 #define PF_RECORDSIZE	"recordsize"
 #define PF_MAC		"mac"
 #define PF_NIC_BRIDGE	"bridge"	/* create: NIC 0 joins it */
+#define PF_FIRMWARE	"firmware"	/* create: the VM file's key */
 #define PF_CREATED	"created"	/* create: paths it made */
 #define PF_KEPT		"kept"		/* delete: paths left alone */
 #define PF_INI_FILE	"file"		/* the VM's NAME.ini */

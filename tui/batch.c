@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "conf.h"
 #include "log.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -83,6 +84,8 @@ const struct batch_opt batch_opts[] = {
 	  "bridge the network card joins (none: no network card)" },
 	{ BATCH_O_MAC, "--mac", "mac", PF_MAC,
 	  "MAC address (default: a free, stable one)" },
+	{ BATCH_O_FIRMWARE, "--firmware", "firmware", PF_FIRMWARE,
+	  "boot firmware, as the firmware key of a VM file" },
 	{ BATCH_O_FONT, "--font", "path", NULL,
 	  "font file (PSF, or FreeBSD vt .fnt) to read the screen with, "
 	  "besides the built-in ones" },
@@ -848,7 +851,9 @@ batch_vnc_address(struct batch *b, char **host, int *port, char **pw)
 		free(cause);
 		return (status);
 	}
-	*host = vm.vnc_host != NULL ? xstrdup(vm.vnc_host) : NULL;
+	/* A stopped VM keeps its port, but nothing listens on it. */
+	*host = vm.vnc_host != NULL && proto_state_live(vm.state) ?
+	    xstrdup(vm.vnc_host) : NULL;
 	*port = vm.vnc_port;
 	/* The agent's status names the VM's file as "config_file". */
 	*pw = batch_vnc_password(json_string_value(json_object_get(
@@ -938,10 +943,18 @@ batch_field(struct batch *b, const struct batch_opt *o, const char *name,
     const char *value)
 {
 	const struct proto_arg	*a;
+	const struct conf_key	*k;
 	json_t			*v;
-	char			*path;
+	char			*path, *why;
 	long			 n;
 
+	/* One of a VM file key's values: checked here with its table. */
+	if ((k = conf_vm_key(o->field)) != NULL && k->type == CONF_ENUM &&
+	    (why = conf_key_check(k, value)) != NULL) {
+		batch_usage_error("%s: %s", name, why);
+		free(why);
+		return (-1);
+	}
 	a = proto_cmd_arg(&proto_cmds[b->verb->cmd], o->field);
 	if (a != NULL && a->type == ARG_INT) {
 		if (batch_number(name, value, &n) == -1)

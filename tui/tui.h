@@ -109,7 +109,7 @@ struct view {
 
 #define SCREEN_MAXVIEWS	8
 #define SCREEN_INPUT_MAX 128
-#define CREATE_NFIELDS	8	/* fields of the new-VM form */
+#define CREATE_NFIELDS	9	/* fields of the new-VM form */
 
 struct screen {
 	const char		*socket;
@@ -347,7 +347,8 @@ void		 preview_render_pixels(const uint32_t *, int, int, int, int,
 #define BATCH_O_ISO		0x20000	/* --iso path */
 #define BATCH_O_MAC		0x40000	/* --mac mac */
 #define BATCH_O_BRIDGE		0x80000	/* --bridge bridge */
-#define BATCH_O_FIELDS		0xfff00	/* all of the above */
+#define BATCH_O_FIRMWARE	0x100000 /* --firmware firmware */
+#define BATCH_O_FIELDS		0x1fff00 /* all of the above */
 
 struct batch;
 

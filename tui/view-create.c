@@ -11,10 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "xmalloc.h"
 #include "tui.h"
 
-/* The fields, in order; empty ones are left out of the request. */
+/*
+ * The fields, in order; empty ones are left out of the request.  A field
+ * without a hint shows what the VM file's key of that name allows and
+ * its default, from the config table; a field that is a key with a
+ * fixed list of values (firmware) is checked here against that list.
+ */
 static const struct form_field {
 	const char	*label;
 	const char	*field;		/* create's argument */
@@ -28,7 +34,24 @@ static const struct form_field {
 	{ "ZFS dataset", PF_ZFS_DATASET, "or PARENT: a new dataset" },
 	{ "Bridge", PF_NIC_BRIDGE, "none: no network card" },
 	{ "ISO image", PF_ISO, "optional, absolute path" },
+	{ "Firmware", PF_FIRMWARE, NULL },
 };
+
+/* A field's hint (new string): its own, or from the VM file's key. */
+static char *
+create_hint(const struct form_field *f)
+{
+	const struct conf_key	*k;
+	char			*allowed, *s;
+
+	if (f->hint != NULL || (k = conf_vm_key(f->field)) == NULL)
+		return (xstrdup(f->hint != NULL ? f->hint : ""));
+	allowed = conf_key_allowed(k);
+	xasprintf(&s, "%s%s%s", allowed, k->def != NULL ? "; default " : "",
+	    k->def != NULL ? k->def : "");
+	free(allowed);
+	return (s);
+}
 
 void
 create_open(struct screen *s)
@@ -98,9 +121,10 @@ static json_t *
 create_request(struct screen *s)
 {
 	const struct proto_arg	*a;
+	const struct conf_key	*k;
 	json_t			*req, *v;
 	const char		*in;
-	char			*end;
+	char			*end, *why;
 	long			 n;
 	int			 i;
 
@@ -118,6 +142,16 @@ create_request(struct screen *s)
 				return (NULL);
 			}
 			continue;
+		}
+		if ((k = conf_vm_key(form_fields[i].field)) != NULL &&
+		    k->type == CONF_ENUM &&
+		    (why = conf_key_check(k, in)) != NULL) {
+			screen_message(s, 1, "%s: %s", form_fields[i].label,
+			    why);
+			free(why);
+			s->create_field = i;
+			json_decref(req);
+			return (NULL);
 		}
 		if (a != NULL && a->type == ARG_INT) {
 			errno = 0;
@@ -154,7 +188,7 @@ create_submit(struct screen *s)
 void
 view_create_draw(struct screen *s)
 {
-	char	 buf[SCREEN_INPUT_MAX + 64];
+	char	 buf[SCREEN_INPUT_MAX + 64], *hint;
 	int	 h, w, y, x, i, n, lw = 16;
 
 	w = COLS - 4 < 72 ? COLS - 4 : 72;
@@ -168,10 +202,12 @@ view_create_draw(struct screen *s)
 		snprintf(buf, sizeof buf, "%s:", form_fields[i].label);
 		draw_text(y + 1 + i, x + 2, lw, buf, i == s->create_field ?
 		    A_BOLD : A_NORMAL);
-		if (s->create_input[i][0] == '\0' && i != s->create_field)
-			draw_text(y + 1 + i, x + 2 + lw, w - lw - 4,
-			    form_fields[i].hint, A_DIM);
-		else {
+		if (s->create_input[i][0] == '\0' && i != s->create_field) {
+			hint = create_hint(&form_fields[i]);
+			draw_text(y + 1 + i, x + 2 + lw, w - lw - 4, hint,
+			    A_DIM);
+			free(hint);
+		} else {
 			n = draw_text(y + 1 + i, x + 2 + lw, w - lw - 5,
 			    s->create_input[i], A_NORMAL);
 			if (i == s->create_field)

@@ -220,7 +220,8 @@ preview_connect(struct screen *s, struct preview *p)
 	struct model_vm	*m;
 
 	if ((m = model_find(&s->model, p->vm)) == NULL ||
-	    m->info.vnc_host == NULL || m->info.vnc_port <= 0)
+	    !proto_state_live(m->info.state) || m->info.vnc_host == NULL ||
+	    m->info.vnc_port <= 0)
 		return (-1);
 	vnc_worker_free(p->w);
 	p->w = vnc_worker_new(m->info.vnc_host, m->info.vnc_port,
@@ -252,7 +253,8 @@ preview_open(struct screen *s)
 
 	if (name == NULL || (m = model_find(&s->model, name)) == NULL)
 		return;
-	if (m->info.vnc_host == NULL || m->info.vnc_port <= 0) {
+	if (!proto_state_live(m->info.state) || m->info.vnc_host == NULL ||
+	    m->info.vnc_port <= 0) {
 		screen_message(s, 1, "%s has no VNC display (not running, or "
 		    "vnc = no)", name);
 		return;
@@ -490,7 +492,7 @@ view_preview_draw(struct screen *s)
 		snprintf(title, sizeof title, "screen of %s (%dx%d, pixels)%s",
 		    p->vm, w, h, note);
 	else
-		snprintf(title, sizeof title, "screen of %s", p->vm);
+		snprintf(title, sizeof title, "screen of %s%s", p->vm, note);
 	draw_title(s, title);
 	if (p->retry_at != 0 || p->view.state == VNC_FAILED) {
 		draw_text(2, 2, COLS - 4, p->view.error != NULL ?

@@ -311,6 +311,12 @@ vnc_handshake(struct vnc *v)
 		if (v->asked && v->password == NULL)
 			return (vnc_fail(v, 0, "VNC %s:%d wants a password "
 			    "(set %s)", v->host, v->port, VNC_PASSWORD_ENV));
+		if (v->asked)
+			return (vnc_fail(v, 0, "VNC %s:%d refused the password "
+			    "(check %s or vnc_password in the VM's file; only "
+			    "8 characters count)%s%s", v->host, v->port,
+			    VNC_PASSWORD_ENV, vnc_last_log[0] != '\0' ? ": " :
+			    "", vnc_last_log));
 		return (vnc_fail(v, 0, "VNC %s:%d: handshake failed%s%s",
 		    v->host, v->port, vnc_last_log[0] != '\0' ? ": " : "",
 		    vnc_last_log));
@@ -391,11 +397,17 @@ vnc_step(struct vnc *v)
 			pfd.events = POLLIN;
 			if (v->cl->buffered == 0 && poll(&pfd, 1, 0) != 1)
 				break;
-			if (!HandleRFBServerMessage(v->cl))
-				return (vnc_fail(v, 0, "VNC %s:%d: connection "
-				    "lost%s%s", v->host, v->port,
-				    vnc_last_log[0] != '\0' ? ": " : "",
-				    vnc_last_log));
+			vnc_last_log[0] = '\0';
+			if (HandleRFBServerMessage(v->cl))
+				continue;
+			/* libvncclient gave up waiting for the rest. */
+			if (strstr(vnc_last_log, "timed out") != NULL)
+				return (vnc_fail(v, 0, "VNC %s:%d stopped "
+				    "answering in the middle of a message (%d "
+				    "s)", v->host, v->port, VNC_READ_TIMEOUT));
+			return (vnc_fail(v, 0, "VNC %s:%d: connection lost%s%s",
+			    v->host, v->port, vnc_last_log[0] != '\0' ? ": " :
+			    "", vnc_last_log));
 		} while (v->cl->buffered > 0);
 		return (0);
 	default:
@@ -457,6 +469,9 @@ vnc_wait(struct vnc *v, int (*done)(struct vnc *, void *), void *arg,
 		t = (int)(left * 1000) + 1;
 		if ((vt = vnc_timeout(v)) >= 0 && vt < t)
 			t = vt;
+		/* done() may wait for quiet (no update): look again soon. */
+		if (t > 50)
+			t = 50;
 		if (vnc_pending(v))
 			t = 0;
 		pfd.fd = v->fd;

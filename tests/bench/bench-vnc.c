@@ -1,18 +1,23 @@
 /*
  * Figures for the VM screen view (not a test): milliseconds to
- * recognise a frame, and the bytes curses writes to the terminal for a
- * full redraw and for an unchanged frame, text and pixel view.
+ * recognise a frame and the share of its cells read right (against the
+ * frame's ground truth, tests/unit/frames/NAME.txt, taken from the
+ * guest's own text buffer), and the bytes curses writes to the terminal
+ * for a full redraw and for an unchanged frame, text and pixel view, in
+ * 256 and in direct colour.
  *
  *   make tests/bench/bench-vnc && top_srcdir=... tests/bench/bench-vnc
  */
 #include "config.h"
 
 #include <err.h>
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "compat.h"
 #include "util.h"
@@ -60,15 +65,53 @@ crop(const uint32_t *px, int fw, int fh, int w, int h)
 	return (out);
 }
 
+/* Non-blank cells of the ground truth NAME.txt, and how many were read. */
 static void
-bench_read(const char *what, const uint32_t *px, int w, int h,
-    struct glyph_screen *keep)
+accuracy(const char *name, const struct glyph_screen *s, int *cells,
+    int *right)
+{
+	const char	*top = getenv("top_srcdir");
+	char		*path, line[4096], *got;
+	wchar_t		 want[1024], have[1024];
+	FILE		*fp;
+	size_t		 nw, nh, k;
+	int		 r;
+
+	*cells = *right = 0;
+	xasprintf(&path, "%s/tests/unit/frames/%s.txt",
+	    top != NULL ? top : ".", name);
+	if ((fp = fopen(path, "r")) == NULL)
+		err(1, "%s", path);
+	free(path);
+	for (r = 0; r < s->rows && fgets(line, sizeof line, fp) != NULL;
+	    r++) {
+		line[strcspn(line, "\n")] = '\0';
+		got = glyph_row_text(s, r);
+		if ((nw = mbstowcs(want, line, 1023)) == (size_t)-1 ||
+		    (nh = mbstowcs(have, got, 1023)) == (size_t)-1)
+			errx(1, "%s: not UTF-8 (locale C.UTF-8 missing?)",
+			    name);
+		free(got);
+		for (k = 0; k < nw; k++) {
+			if (want[k] == L' ' || want[k] == 0xa0)
+				continue;
+			(*cells)++;
+			if (k < nh && have[k] == want[k])
+				(*right)++;
+		}
+	}
+	fclose(fp);
+}
+
+static void
+bench_read(const char *what, const char *truth, const uint32_t *px, int w,
+    int h, struct glyph_screen *keep)
 {
 	struct glyph_set	*gs;
 	struct glyph_screen	 s;
 	struct glyph_frame	 fr = { px, w, h };
 	double			 t0, first, steady;
-	int			 i;
+	int			 i, cells, right;
 
 	memset(&s, 0, sizeof s);
 	gs = glyph_set_new();
@@ -82,6 +125,11 @@ bench_read(const char *what, const uint32_t *px, int w, int h,
 	printf("%-28s %4dx%-4d %-10s %3dx%-3d %5d cells  first %6.2f ms  "
 	    "then %6.2f ms/frame  unknown %d\n", what, w, h, s.font, s.cols,
 	    s.rows, s.nonblank, first * 1000, steady * 1000, s.unknown);
+	if (truth != NULL) {
+		accuracy(truth, &s, &cells, &right);
+		printf("%-28s %d of %d non-blank cells right: %.1f %%\n", "",
+		    right, cells, cells > 0 ? 100.0 * right / cells : 0);
+	}
 	glyph_set_free(gs);
 	if (keep != NULL)
 		*keep = s;
@@ -101,59 +149,78 @@ int
 main(void)
 {
 	struct glyph_screen	 ovmf;
-	uint32_t		*shell, *linux_fb, *small;
+	uint32_t		*shell, *linux_fb, *linux_vga, *small;
 	FILE			*out, *in;
 	SCREEN			*scr;
 	long			 a, b, c;
-	int			 w, h, lw, lh;
+	int			 w, h, lw, lh, vw, vh, i;
 
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		errx(1, "locale C.UTF-8 missing");
 	shell = ppm_load("ovmf-shell", &w, &h);
 	linux_fb = ppm_load("linux-fbcon", &lw, &lh);
+	linux_vga = ppm_load("linux-vga", &vw, &vh);
 	small = crop(shell, w, h, 1280, 800);
 	printf("recognition (%d runs):\n", RUNS);
-	bench_read("OVMF shell", shell, w, h, NULL);
-	bench_read("OVMF shell (cropped)", small, 1280, 800, &ovmf);
-	bench_read("Linux fbcon", linux_fb, lw, lh, NULL);
+	bench_read("OVMF shell", "ovmf-shell", shell, w, h, NULL);
+	bench_read("OVMF shell (cropped)", NULL, small, 1280, 800, &ovmf);
+	bench_read("Linux fbcon", "linux-fbcon", linux_fb, lw, lh, NULL);
+	bench_read("Linux VGA text mode", "linux-vga", linux_vga, vw, vh,
+	    NULL);
 
-	/* Terminal output: curses on a 200x60 xterm-256color into a file. */
+	/*
+	 * Terminal output: curses on a 200x60 terminal into a file, with
+	 * the palette (xterm-256color) and with direct colour (xterm-direct,
+	 * package ncurses-term).
+	 */
 	setenv("COLUMNS", "200", 1);
 	setenv("LINES", "60", 1);
-	if ((out = tmpfile()) == NULL || (in = fopen("/dev/null", "r")) ==
-	    NULL)
-		err(1, "tmpfile");
-	if ((scr = newterm("xterm-256color", out, in)) == NULL)
-		errx(1, "newterm xterm-256color failed");
-	start_color();
-	use_default_colors();
-	a = flushed(out);
-	preview_render_text(&ovmf, 1, LINES - 3, COLS, 1);
-	refresh();
-	b = flushed(out);
-	preview_render_text(&ovmf, 1, LINES - 3, COLS, 1);
-	refresh();
-	c = flushed(out);
-	printf("terminal %dx%d, text view of the 1280x800 frame: full redraw "
-	    "%ld bytes, unchanged frame %ld bytes\n", COLS, LINES, b - a,
-	    c - b);
-	erase();
-	refresh();
-	a = flushed(out);
-	preview_render_pixels(small, 1280, 800, 1, LINES - 3, COLS);
-	refresh();
-	b = flushed(out);
-	preview_render_pixels(small, 1280, 800, 1, LINES - 3, COLS);
-	refresh();
-	c = flushed(out);
-	printf("terminal %dx%d, pixel view of the 1280x800 frame: full redraw "
-	    "%ld bytes, unchanged frame %ld bytes\n", COLS, LINES, b - a,
-	    c - b);
-	endwin();
-	delscreen(scr);
-	fclose(out);
-	fclose(in);
+	for (i = 0; i < 2; i++) {
+		const char	*term = i == 0 ? "xterm-256color" :
+			    "xterm-direct";
+
+		if ((out = tmpfile()) == NULL ||
+		    (in = fopen("/dev/null", "r")) == NULL)
+			err(1, "tmpfile");
+		if ((scr = newterm(term, out, in)) == NULL) {
+			printf("%s: no terminfo entry, skipped\n", term);
+			fclose(out);
+			fclose(in);
+			continue;
+		}
+		start_color();
+		use_default_colors();
+		a = flushed(out);
+		preview_render_text(&ovmf, 1, LINES - 3, COLS, 1);
+		refresh();
+		b = flushed(out);
+		preview_render_text(&ovmf, 1, LINES - 3, COLS, 1);
+		refresh();
+		c = flushed(out);
+		printf("%s %dx%d, text view of the 1280x800 frame: full "
+		    "redraw %ld bytes, unchanged frame %ld bytes\n", term,
+		    COLS, LINES, b - a, c - b);
+		erase();
+		refresh();
+		a = flushed(out);
+		preview_render_pixels(small, 1280, 800, 1, LINES - 3, COLS);
+		refresh();
+		b = flushed(out);
+		preview_render_pixels(small, 1280, 800, 1, LINES - 3, COLS);
+		refresh();
+		c = flushed(out);
+		printf("%s %dx%d, pixel view of the 1280x800 frame: full "
+		    "redraw %ld bytes, unchanged frame %ld bytes\n", term,
+		    COLS, LINES, b - a, c - b);
+		endwin();
+		delscreen(scr);
+		fclose(out);
+		fclose(in);
+	}
 	glyph_screen_free(&ovmf);
 	free(shell);
 	free(linux_fb);
+	free(linux_vga);
 	free(small);
 	return (0);
 }

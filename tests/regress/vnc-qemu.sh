@@ -20,6 +20,7 @@ guest_build
 ok $? "the test guest builds (tests/guest/build-guest.sh)"
 conf_agent_qemu 5940-5949
 conf_vm shell1 shutdown_timeout=3	# empty disk: OVMF ends in its shell
+conf_vm pw1 shutdown_timeout=3 vnc_password=qemu-pw8	# the same, locked
 conf_vm_guest g1 shutdown_timeout=5
 agent_start
 ok $? "agent starts with the qemu driver"
@@ -35,6 +36,9 @@ r=$(req '{"cmd":"start","name":"shell1","wait":true}')
 is "$(jget "$r" 'o["result"]["state"]')" running "shell1 starts"
 wait_for 120 sh -c "'$TUI' --batch screen shell1 2>/dev/null | grep -q '^Shell>'"
 ok $? "screen shows the UEFI shell prompt"
+# pw1 boots to its shell meanwhile (tested after shell1).
+r=$(req '{"cmd":"start","name":"pw1","wait":true}')
+is "$(jget "$r" 'o["result"]["state"]')" running "pw1 (vnc_password) starts"
 run --batch screen shell1
 like "$out" "UEFI Interactive Shell v2." "screen: the shell's banner is read"
 
@@ -101,6 +105,31 @@ ok $? "the TUI quits"
 r=$(req '{"cmd":"poweroff","name":"shell1"}')
 wait_state shell1 stopped 30
 ok $? "shell1 powered off"
+
+# --- VNC password: -vnc ...,password=on and QMP change-vnc-password --------
+pid=$(jget "$(req '{"cmd":"status","name":"pw1"}')" 'o["result"]["vm"]["pid"]')
+tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- '-vnc [^ ]*,password=on'
+ok $? "pw1's QEMU runs with -vnc ...,password=on"
+# The TUI (root) reads vnc_password from pw1.ini.
+wait_for 120 sh -c "'$TUI' --batch screen pw1 2>/dev/null | grep -q '^Shell>'"
+ok $? "screen with the password from pw1.ini shows the shell prompt"
+ANLASSER_VNC_PASSWORD=qemu-pw8 run --batch send-keys pw1 'echo pw-ok-7' Enter
+is "$rc" 0 "send-keys with ANLASSER_VNC_PASSWORD works"
+wait_for 20 screen_has pw1 'pw-ok-7'
+ok $? "... and the typed command runs (pw-ok-7)"
+ANLASSER_VNC_PASSWORD=wrong run --batch screen pw1
+is "$rc" 1 "screen with a wrong ANLASSER_VNC_PASSWORD exits 1"
+like "$err" "pw1: " "... the error names the VM"
+like "$err" "refused the password" "... and says the password was refused"
+like "$err" "uthentication failed" "... with the server's own words"
+echo "# wrong password: $err"
+ANLASSER_VNC_PASSWORD=wrong run --batch screen pw1 --json
+is "$(jget "$out" 'o["error"]["code"]')" vnc "--json: error code vnc"
+run --batch screen pw1
+is "$rc" 0 "a wrong try does not lock the right password out"
+r=$(req '{"cmd":"poweroff","name":"pw1"}')
+wait_state pw1 stopped 30
+ok $? "pw1 powered off"
 
 # --- Linux fbcon: 8x16 -----------------------------------------------------
 r=$(req '{"cmd":"start","name":"g1","wait":true}')

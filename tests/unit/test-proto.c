@@ -196,7 +196,7 @@ test_cmd_specs(void)
 		{ CMD_CREATE, "M name!:vmname disk_size!:string memory_mb:int "
 		    "cpus:int sockets:int cores:int threads:int disk_dir:path "
 		    "zfs_dataset:string recordsize:string iso:path bridge:string "
-		    "mac:string" },
+		    "mac:string firmware:string" },
 		{ CMD_DELETE, "M name!:vmname" },
 	};
 	char	 buf[256];
