@@ -161,6 +161,48 @@ bhyve_check_file(struct mon *mon, const char *what, const char *path,
 	return (-1);
 }
 
+/*
+ * vnc_password goes to bhyve in a 0600 config file (-k), not on the
+ * command line, where ps(1) shows it until bhyve's setproctitle (and for
+ * the whole fbuf wait).  bhyve_config(5): a literal % is written %%.
+ */
+static char *
+bhyve_secrets_path(struct mon *mon)
+{
+	return (mon_path(mon, "bhyve-secrets.conf"));
+}
+
+static int
+bhyve_write_secrets(struct mon *mon, char **cause)
+{
+	struct vm_conf	*vm = mon->vm;
+	char		*path, *line, *esc, *q;
+	const char	*p;
+	int		 rc;
+
+	if (!vm->vnc || vm->vnc_password == NULL)
+		return (0);
+	esc = q = xcalloc(2, strlen(vm->vnc_password) + 1);
+	for (p = vm->vnc_password; *p != '\0'; p++) {
+		if (*p == '%')
+			*q++ = '%';
+		*q++ = *p;
+	}
+	xasprintf(&line, "# anlasser: secrets for %s, do not edit\n"
+	    "pci.0.%d.0.password=%s\n", mon->name, BHYVE_SLOT_FBUF, esc);
+	path = bhyve_secrets_path(mon);
+	rc = write_file_atomic(path, line, strlen(line), 0600);
+	if (rc == -1)
+		xasprintf(cause, "%s: cannot write %s: %s", mon->name, path,
+		    strerror(errno));
+	explicit_bzero(esc, strlen(esc));
+	explicit_bzero(line, strlen(line));
+	free(esc);
+	free(line);
+	free(path);
+	return (rc);
+}
+
 static int
 bhyve_prepare(struct mon *mon, char **cause)
 {
@@ -190,6 +232,8 @@ bhyve_prepare(struct mon *mon, char **cause)
 		return (-1);
 	/* Our side of com1, held across reboots (console.c). */
 	if (vm->console && console_open_tty(mon, cause) == -1)
+		return (-1);
+	if (bhyve_write_secrets(mon, cause) == -1)
 		return (-1);
 	if (vm->uefi_vars != NULL && !path_exists(vm->uefi_vars)) {
 		if (copy_file(mon->agent.uefi_vars_template, vm->uefi_vars,
@@ -243,7 +287,7 @@ bhyve_argv(struct mon *mon, char **cause)
 {
 	struct vm_conf	*vm = mon->vm;
 	struct argv_buf	 a = { NULL, 0 };
-	char		*layout, *com1;
+	char		*layout, *com1, *secrets;
 	int		 i, slot;
 
 	argv_add(&a, "%s", mon->agent.bhyve);
@@ -282,13 +326,17 @@ bhyve_argv(struct mon *mon, char **cause)
 	}
 	if (vm->vnc && mon->vnc_port > 0) {
 		argv_add(&a, "-s");
-		argv_add(&a, "%d,fbuf,tcp=%s%s%s:%d,w=%d,h=%d%s%s%s",
+		argv_add(&a, "%d,fbuf,tcp=%s%s%s:%d,w=%d,h=%d%s",
 		    BHYVE_SLOT_FBUF, strchr(vm->vnc_bind, ':') ? "[" : "",
 		    vm->vnc_bind, strchr(vm->vnc_bind, ':') ? "]" : "",
 		    mon->vnc_port, vm->vnc_width, vm->vnc_height,
-		    vm->vnc_wait_connect ? ",wait" : "",
-		    vm->vnc_password != NULL ? ",password=" : "",
-		    vm->vnc_password != NULL ? vm->vnc_password : "");
+		    vm->vnc_wait_connect ? ",wait" : "");
+		if (vm->vnc_password != NULL) {
+			argv_add(&a, "-k");
+			secrets = bhyve_secrets_path(mon);
+			argv_add(&a, "%s", secrets);
+			free(secrets);
+		}
 		argv_add(&a, "-s");
 		argv_add(&a, "%d,xhci,tablet", BHYVE_SLOT_XHCI);
 	}
@@ -394,7 +442,7 @@ bhyve_exit_reason(struct mon *mon, int status)
 static void
 bhyve_cleanup(struct mon *mon)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, *path;
 
 	/* Harmless when the instance is gone already. */
 	if (bhyve_bhyvectl(mon, "--destroy", &cause) == -1) {
@@ -402,6 +450,10 @@ bhyve_cleanup(struct mon *mon)
 		free(cause);
 	}
 	bhyve_destroy_taps(mon);
+	path = bhyve_secrets_path(mon);
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s: unlink %s", mon->name, path);
+	free(path);
 }
 
 const struct vm_driver driver_bhyve = {

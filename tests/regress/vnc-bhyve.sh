@@ -78,7 +78,7 @@ ok $? "rfbserver.py --selftest: DES test vectors and VNC's key"
 
 conf_agent vnc_ports=15900-15909
 conf_vm s1 shutdown_timeout=2
-conf_vm p1 shutdown_timeout=2 vnc_password=secret12
+conf_vm p1 shutdown_timeout=2 vnc_password=se%ret12
 conf_vm np shutdown_timeout=2
 conf_vm w1 shutdown_timeout=2 vnc_wait_connect=yes
 conf_vm tk shutdown_timeout=2 "vnc_port=$PORT_TAKEN"
@@ -201,14 +201,21 @@ ok $? "screen works after the reset (the port was freed and bound again)"
 # --- passwords ------------------------------------------------------------
 r=$(req '{"cmd":"start","name":"p1","wait":true}')
 is "$(jget "$r" 'o["result"]["state"]')" running "p1 with vnc_password starts"
-like "$(grep '^bhyve .* p1$' "$F/calls.log" | tail -1)" \
-    ",password=secret12 " "bhyve's fbuf device gets password="
+argv=$(grep '^bhyve .* p1$' "$F/calls.log" | tail -1)
+like "$argv" " -k $RUN/p1.bhyve-secrets.conf " \
+    "bhyve reads the VNC password from a config file (-k)"
+case $argv in *ret12*) r=1 ;; *) r=0 ;; esac
+ok $r "... and the password is nowhere on bhyve's command line (ps)"
+is "$(stat -c %a "$RUN/p1.bhyve-secrets.conf")" 600 \
+    "the config file is mode 0600"
+like "$(cat "$RUN/p1.bhyve-secrets.conf")" "pci.0.6.0.password=se%%ret12" \
+    "... and holds the fbuf's password, % written %% (bhyve_config(5))"
 run --batch screen p1
 is "$rc" 0 "screen on p1 works with vnc_password read from p1.ini"
 like "$out" "Mapping table" "... and shows the screen"
 grep -q 'auth ok' "$F/p1.rfb.log"
 ok $? "... after VNC authentication"
-ANLASSER_VNC_PASSWORD=secret12XYZ run --batch screen p1
+ANLASSER_VNC_PASSWORD=se%ret12XYZ run --batch screen p1
 is "$rc" 0 \
     "ANLASSER_VNC_PASSWORD works (its first 8 characters count, as in bhyve)"
 ANLASSER_VNC_PASSWORD=wrong run --batch screen p1
@@ -310,6 +317,8 @@ like "$err" "has no VNC display (not running" \
 for v in p1 np w1 fc st; do
 	req "{\"cmd\":\"poweroff\",\"name\":\"$v\",\"wait\":true}" >/dev/null
 done
+test -e "$RUN/p1.bhyve-secrets.conf"
+ok $(( ! $? )) "the password file is removed when the VM is off"
 left=$(pgrep -f "$RFB" | xargs -r ps -o args= -p | grep -c -- "$F/")
 is "$left" 0 "no VNC server is left once the VMs are off"
 

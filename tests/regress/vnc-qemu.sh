@@ -145,4 +145,30 @@ is "$(jget "$out" 'o["grid"]["font"]')" linux-8x16 "--json: the fbcon font"
 is "$(jget "$out" 'len(o["unrecognised"])')" 0 \
     "--json: every cell of the Linux console recognised"
 
+# --- a screen that is not text: noise written to the framebuffer ----------
+"$TUI" --batch send-keys g1 'dd if=/dev/urandom of=/dev/fb0 bs=64k count=40' \
+    Enter >/dev/null 2>&1
+wait_for 30 sh -c "'$TUI' --batch screen g1 --json 2>/dev/null |
+    grep -q '\"text\": false'"
+ok $? "noise drawn over the console: screen --json says it is not text"
+run --batch screen g1 --json
+# (Too big for jget's argument: thousands of cells.)
+is "$(printf '%s' "$out" | python3 -c 'import json, sys
+print(str(len(json.load(sys.stdin)["unrecognised"]) > 100).lower())')" true \
+    "--json: the noise is listed as unrecognised cells"
+tm kill-server 2>/dev/null
+wait_for 10 sh -c "! tmux -L '$TM_NAME' -f /dev/null ls" 2>/dev/null
+tui_start 120 40
+wait_screen 10 "g1"
+keys Home
+keys v
+wait_screen 20 "screen of g1 (1600x900, pixels)"
+ok $? "the view falls back to pixels by itself (no p pressed)"
+like "$(screen | sed -n 2p)" "▀" "... drawn with half blocks"
+keys q
+wait_screen 5 "Anlasser: VMs"
+keys q
+tui_exited
+ok $? "the TUI quits"
+
 done_testing
