@@ -148,7 +148,7 @@ vm_json(struct vm *vm)
 	for (i = 0; i < vm->conf->ndisks; i++)
 		json_array_append_new(a, json_string(vm->conf->disks[i]));
 	json_object_set_new(o, "disks", a);
-	json_object_set_new(o, "firmware", json_string(vm->conf->firmware));
+	json_object_set_new(o, PF_FIRMWARE, json_string(vm->conf->firmware));
 	json_object_set_new(o, "uefi_vars",
 	    proto_json_string(vm->conf->uefi_vars));
 	a = json_array();

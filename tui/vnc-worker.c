@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "log.h"
 #include "util.h"
 #include "xmalloc.h"
 #include "vnc.h"
@@ -186,8 +185,15 @@ worker_main(void *arg)
 		pfd[0].revents = pfd[1].revents = 0;
 		t = vnc_pending(w->vnc) ? 0 : vnc_timeout(w->vnc);
 		if (poll(pfd, 2, t) == -1 && errno != EINTR) {
-			log_warn("vnc worker: poll");
-			break;
+			/* Said on the screen, never on stderr (curses). */
+			pthread_mutex_lock(&w->mu);
+			free(w->view.error);
+			xasprintf(&w->view.error, "VNC: poll: %s",
+			    strerror(errno));
+			w->view.state = VNC_FAILED;
+			pthread_mutex_unlock(&w->mu);
+			worker_notify(w);
+			return (NULL);
 		}
 		if (pfd[0].revents & POLLIN)
 			drain(w->wake[0]);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # create and delete: a new VM with its disk in a directory or a ZFS dataset
 # (the zfs double), every refusal, undo on failure, the idempotent second
-# run, delete, and the new VM starting (bhyve doubles).
+# run, firmware = bios (no vars file), delete, and the new VM starting
+# (bhyve doubles).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 lib_init
 
@@ -161,6 +162,49 @@ like "$(calls)" "zfs destroy tank/undo1" "... the dataset it made was destroyed"
 out=$(tui create undo2 --disk-size 1G --disk-dir "$T/disks" 2>&1)
 [ $? -ne 0 ] && nothing undo2
 ok $? "with a disk dir: no directory, disk or INI left ($out)"
+
+# --- firmware = bios (the vars template is still missing here) ----------
+CSM_DEFAULT=/usr/local/share/uefi-firmware/BHYVE_UEFI_CSM.fd
+out=$(tui create bios1 --disk-size 1G --disk-dir "$T/disks" --firmware bios 2>&1)
+ok $? "create --firmware bios succeeds without a vars template ($out)"
+like "$out" "created: $T/disks/bios1/disk0.img" "... makes the disk"
+case "$out" in *uefi-vars*) ok 1 "... and lists no vars file" ;;
+*) ok 0 "... and lists no vars file" ;; esac
+[ -f "$T/disks/bios1/disk0.img" ] && [ ! -e "$T/disks/bios1/uefi-vars.fd" ]
+ok $? "the disk exists, no uefi-vars.fd was made"
+ini=$(cat "$CONF/bios1.ini")
+like "$ini" "firmware = bios" "INI: firmware = bios"
+grep -q '^uefi_vars_storage_path' "$CONF/bios1.ini"
+[ $? -eq 1 ]
+ok $? "INI: no uefi_vars_storage_path"
+"$AGENT" --check -c "$CONF" >/dev/null 2>&1
+ok $? "the config directory passes anlasser-agent --check"
+cmd=$(tui show-command bios1)
+like "$cmd " "-l bootrom,$CSM_DEFAULT " \
+    "show-command: -l bootrom,CSM ROM without a vars file"
+r=$(req '{"cmd":"status","name":"bios1"}')
+is "$(jget "$r" '[o["result"]["vm"]["firmware"], o["result"]["vm"]["uefi_vars"]]')" \
+    '["bios", null]' "status: firmware bios, no UEFI vars"
+r=$(tui create bios1 --disk-size 1G --disk-dir "$T/disks" --firmware bios --json)
+is "$(jget "$r" '[o["changed"], o["uefi_vars"]]')" '[false, null]' \
+    "the same bios create again: changed false, uefi_vars null"
+out=$(tui create bios1 --disk-size 1G --disk-dir "$T/disks" 2>&1)
+like "$out" "a different VM named bios1 exists: its firmware is bios, not uefi" \
+    "the same VM without --firmware is a different VM (UEFI)"
+r=$(req '{"cmd":"create","name":"fw1","disk_size":"1G","disk_dir":"'"$T/disks"'","firmware":"efi"}')
+is "$(jget "$r" 'o["error"]["code"]')" bad-argument "firmware efi: bad-argument"
+is "$(jget "$r" 'o["error"]["message"]')" "firmware: efi is not allowed (uefi or bios)" \
+    "... naming the field and the values allowed"
+r=$(req '{"cmd":"create","name":"fw1","disk_size":"1G","disk_dir":"'"$T/disks"'","firmware":"bios\nmemory_mb = 64"}')
+like "$(jget "$r" 'o["error"]["message"]')" "firmware: bios?memory_mb = 64 is not allowed" \
+    "a second line smuggled into firmware is refused"
+out=$(tui create fw1 --disk-size 1G --disk-dir "$T/disks" --firmware BIOS 2>&1)
+rc=$?
+is "$rc" 2 "--firmware BIOS: usage error, exit 2"
+like "$out" "--firmware: BIOS is not allowed (uefi or bios)" \
+    "... naming the option and the values allowed"
+nothing fw1
+ok $? "no refused firmware left a file, directory or dataset behind"
 conf_agent "zfs=$FAKE/zfs" "vm_dir=$T/vmdir"
 mkdir -p "$T/vmdir"
 tui reload >/dev/null
@@ -169,6 +213,11 @@ tui reload >/dev/null
 r=$(tui create def1 --disk-size 1M --json)
 is "$(jget "$r" 'o["disk"]')" "$T/vmdir/def1/disk0.img" "without --disk-dir the disk goes to vm_dir/NAME"
 is "$(jget "$r" 'o["mac"]')" null "... and a VM without --bridge has no network card"
+r=$(tui create def2 --disk-size 1M --firmware uefi --json)
+is "$(jget "$r" 'o["uefi_vars"]')" "$T/vmdir/def2/uefi-vars.fd" \
+    "--firmware uefi: the vars file as without it"
+like "$(cat "$CONF/def2.ini")" "firmware = uefi" "... and firmware = uefi in the INI"
+is "$(cat "$T/vmdir/def2/uefi-vars.fd")" VARS "... copied from the template"
 
 # --- the new VM starts -------------------------------------------------
 out=$(tui start web1)

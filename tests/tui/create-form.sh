@@ -1,6 +1,6 @@
 #!/bin/bash
-# The full screen's new-VM form (n) and delete (D), through tmux, against
-# a real agent with the bhyve doubles.
+# The full screen's new-VM form (n), its firmware field, and delete (D),
+# through tmux, against a real agent with the bhyve doubles.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 lib_init
 . "$top_srcdir/tests/tui/lib-tmux.sh"
@@ -45,6 +45,37 @@ ok $? "the new VM appears in the list"
 [ -f "$CONF/form1.ini" ] && [ -f "$T/disks/form1/disk0.img" ]
 ok $? "its INI file and disk exist"
 is "$(stat -c %s "$T/disks/form1/disk0.img")" 67108864 "the disk is 64M"
+
+# Firmware: the hint gives the values allowed, another one is refused
+# before anything is sent, bios makes a VM without a vars file.
+keys n
+wait_screen 5 "New VM"
+like "$(screen)" "Firmware:" "the form has a firmware field"
+like "$(screen)" "uefi or bios; default uefi" \
+    "... whose hint gives the values allowed and the default"
+keys -l form2
+keys Tab
+keys -l 32M
+keys Tab Tab Tab
+keys -l "$T/disks"
+# Up from the disk directory, past the name, wraps to the last field.
+keys Up Up Up Up Up
+keys -l efi
+keys Enter
+wait_screen 5 "Firmware: efi is not allowed (uefi or bios)"
+ok $? "a firmware outside the list is refused on the message line"
+like "$(screen)" "New VM" "... with the form still open"
+[ ! -e "$CONF/form2.ini" ] && [ ! -e "$T/disks/form2" ]
+ok $? "... and nothing was created"
+keys BSpace BSpace BSpace
+keys -l bios
+keys Enter
+wait_screen 10 "form2: created"
+ok $? "with firmware bios the VM is created"
+grep -q '^firmware = bios$' "$CONF/form2.ini" &&
+    ! grep -q '^uefi_vars_storage_path' "$CONF/form2.ini" &&
+    [ -f "$T/disks/form2/disk0.img" ] && [ ! -e "$T/disks/form2/uefi-vars.fd" ]
+ok $? "its INI has firmware = bios and no vars path; no vars file"
 
 # The agent's refusal reaches the message line.
 keys n

@@ -1189,6 +1189,43 @@ test_legacy(void)
 	is_int(flagged, nitems(legacy), "no other key flagged legacy");
 }
 
+/* One key's value on its own, as create's firmware field uses it. */
+static void
+test_key_check(void)
+{
+	const struct conf_key	*k;
+	char			*s;
+
+	k = conf_vm_key("firmware");
+	ok(k != NULL && strcmp(k->name, "firmware") == 0,
+	    "conf_vm_key finds firmware");
+	ok(conf_vm_key("disk%d") == NULL && conf_vm_key("disk1") == NULL,
+	    "... but no indexed key");
+	ok(conf_vm_key("driver") == NULL, "... nor a key of anlasser.conf");
+	if (k == NULL)
+		return;
+	s = conf_key_allowed(k);
+	is_str(s, "uefi or bios", "what firmware allows, from its range");
+	free(s);
+	ok(conf_key_check(k, "uefi") == NULL && conf_key_check(k, "bios") ==
+	    NULL, "uefi and bios pass");
+	s = conf_key_check(k, "efi");
+	is_str(s, "efi is not allowed (uefi or bios)", "efi is refused");
+	free(s);
+	s = conf_key_check(k, "BIOS");
+	is_str(s, "BIOS is not allowed (uefi or bios)", "... and BIOS");
+	free(s);
+	s = conf_key_check(k, "bios\nmemory_mb = 64");
+	is_str(s, "bios?memory_mb = 64 is not allowed (uefi or bios)",
+	    "... and a value with a second line, shown printable");
+	free(s);
+	s = conf_key_check(k, "");
+	is_str(s, "empty value (uefi or bios)", "... and an empty one");
+	free(s);
+	ok(conf_firmware_bios("bios") && !conf_firmware_bios("uefi") &&
+	    !conf_firmware_bios(NULL), "conf_firmware_bios: bios only");
+}
+
 /* ---------------------------------------------------------------- */
 /* conf_ini_set */
 
@@ -1452,6 +1489,7 @@ main(void)
 	test_many();
 	test_defaults();
 	test_legacy();
+	test_key_check();
 	test_ini_set();
 	test_ini_roundtrip();
 
