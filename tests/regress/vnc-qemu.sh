@@ -34,7 +34,20 @@ is "$rc" 1 "screen on an unknown VM exits 1"
 # --- OVMF shell: EDK2 8x19 ------------------------------------------------
 r=$(req '{"cmd":"start","name":"shell1","wait":true}')
 is "$(jget "$r" 'o["result"]["state"]')" running "shell1 starts"
-wait_for 120 sh -c "'$TUI' --batch screen shell1 2>/dev/null | grep -q '^Shell>'"
+wait_for 120 sh -c "'$TUI' --batch screen shell1 2>/dev/null |
+    grep -q '^Shell>\\|No bootable option'"
+# Once, on a machine loaded with parallel tests, OVMF failed to start its
+# own shell ("failed to start Boot0002 ... Device Error"): the firmware,
+# not the screen reader.  Give it one more boot before judging.
+if "$TUI" --batch screen shell1 2>/dev/null | grep -q 'No bootable option'
+then
+	echo "# OVMF did not start its shell; resetting shell1 once"
+	req '{"cmd":"reset","name":"shell1"}' >/dev/null
+	sleep 2
+	wait_for 120 sh -c "'$TUI' --batch screen shell1 2>/dev/null |
+	    grep -q '^Shell>'"
+fi
+"$TUI" --batch screen shell1 2>/dev/null | grep -q '^Shell>'
 ok $? "screen shows the UEFI shell prompt"
 # pw1 boots to its shell meanwhile (tested after shell1).
 r=$(req '{"cmd":"start","name":"pw1","wait":true}')
