@@ -24,6 +24,13 @@ draw_init(struct screen *s)
 		return;
 	start_color();
 	use_default_colors();
+	draw_init_pairs();
+}
+
+/* The fixed colour pairs (again after reset_color_pairs()). */
+void
+draw_init_pairs(void)
+{
 	init_pair(COLOUR_RUNNING, COLOR_GREEN, -1);
 	init_pair(COLOUR_BUSY, COLOR_YELLOW, -1);
 	init_pair(COLOUR_FAILED, COLOR_RED, -1);

@@ -207,6 +207,7 @@ const char	*key_name(int);
 #define COLOUR_ERROR	5
 #define COLOUR_DIM	6
 void		 draw_init(struct screen *);
+void		 draw_init_pairs(void);
 int		 draw_state_attr(struct screen *, enum vm_state);
 /* Text at (y, x) in at most width columns, padded with blanks. */
 int		 draw_text(int, int, int, const char *, int);

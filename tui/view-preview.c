@@ -113,12 +113,19 @@ preview_colour(uint32_t rgb)
 	return (16 + 36 * ci[0] + 6 * ci[1] + ci[2]);
 }
 
+/* alloc_pair() found the table full during this drawing. */
+static int	pairs_full;
+
 static int
 pair_for(int fg, int bg)
 {
 	int	p = alloc_pair(fg, bg);
 
-	return (p < 0 ? 0 : p);
+	if (p < 0) {
+		pairs_full = 1;
+		return (0);
+	}
+	return (p);
 }
 
 /* One cell; pairs above SHRT_MAX (direct colour) go through opts. */
@@ -231,6 +238,7 @@ preview_connect(struct screen *s, struct preview *p)
 	p->view.busy = 0;
 	p->view.state = VNC_CONNECTING;
 	p->view.step_since = 0;
+	p->view.updates = 0;	/* the new worker counts from 0 */
 	p->stalled = 0;
 	p->retry_at = 0;
 	return (0);
@@ -308,7 +316,8 @@ preview_input(struct screen *s)
 static void
 preview_send(struct screen *s, const struct vnc_keyev *ev, size_t n)
 {
-	vnc_worker_keys(s->preview->w, ev, n);
+	if (s->preview->w != NULL)
+		vnc_worker_keys(s->preview->w, ev, n);
 }
 
 void
@@ -460,12 +469,25 @@ preview_io(struct screen *s)
 	if (p->view.state != before)
 		s->dirty = 1;
 	if (p->view.state == VNC_FAILED && before != VNC_FAILED) {
+		/* Its thread has ended; nothing more will come from it. */
+		vnc_worker_free(p->w);
+		p->w = NULL;
 		p->input = 0;
 		p->stalled = 0;
 		/* A refused password stays refused. */
 		if (!p->view.auth)
 			p->retry_at = now + PREVIEW_RETRY;
 	}
+}
+
+static void
+preview_render(struct preview *p, int textview, int height, int colour)
+{
+	if (textview)
+		preview_render_text(&p->gscr, 1, height, COLS, colour);
+	else
+		preview_render_pixels(p->view.px, p->view.width,
+		    p->view.height, 1, height, COLS);
 }
 
 void
@@ -511,11 +533,22 @@ view_preview_draw(struct screen *s)
 		    0);
 		return;
 	}
-	if (textview)
-		preview_render_text(&p->gscr, 1, height, COLS, s->colour);
-	else if (s->colour)
-		preview_render_pixels(px, w, h, 1, height, COLS);
-	else
+	if (textview || s->colour) {
+		pairs_full = 0;
+		preview_render(p, textview, height, s->colour);
+		/*
+		 * Pairs are never freed one by one, and in direct colour every
+		 * colour combination of every frame takes one: when the table
+		 * is full, start it afresh and repaint the whole terminal.
+		 */
+		if (pairs_full) {
+			reset_color_pairs();
+			draw_init_pairs();
+			clearok(curscr, TRUE);
+			draw_title(s, title);
+			preview_render(p, textview, height, s->colour);
+		}
+	} else
 		draw_text(2, 2, COLS - 4, "the screen is not text (pixels "
 		    "need colours)", 0);
 }

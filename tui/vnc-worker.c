@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,15 @@ drain(int fd)
 
 	while (read(fd, buf, sizeof buf) > 0)
 		;
+}
+
+/* In a call that waits for the server since when (0: not). */
+static void
+worker_waiting(struct vnc_worker *w, double since)
+{
+	pthread_mutex_lock(&w->mu);
+	w->step_since = since;
+	pthread_mutex_unlock(&w->mu);
 }
 
 /* Keep a duplicate of the worker's socket for vnc_worker_free. */
@@ -148,7 +158,7 @@ worker_main(void *arg)
 	struct vnc_keyev	*keys;
 	struct pollfd		 pfd[2];
 	size_t			 nkeys, i;
-	int			 fd = -1, t;
+	int			 fd = -1, t, connecting = 1;
 
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
@@ -163,13 +173,22 @@ worker_main(void *arg)
 		}
 		pthread_mutex_unlock(&w->mu);
 
+		/* A server that stops reading holds this write too. */
+		if (nkeys > 0)
+			worker_waiting(w, mono_now());
 		for (i = 0; i < nkeys; i++)
 			if (vnc_key(w->vnc, keys[i].keysym, keys[i].down) ==
 			    -1)
 				break;
+		if (nkeys > 0)
+			worker_waiting(w, 0);
 		free(keys);
 
-		if (vnc_fd(w->vnc) != fd) {
+		/*
+		 * A failed connect closes its socket and the next address's
+		 * may get the same number: look again while connecting.
+		 */
+		if (vnc_fd(w->vnc) != fd || connecting) {
 			fd = vnc_fd(w->vnc);
 			worker_track_fd(w);
 		}
@@ -200,13 +219,10 @@ worker_main(void *arg)
 		if (pfd[1].revents == 0 && t != 0 &&
 		    vnc_timeout(w->vnc) != 0)
 			continue;
-		pthread_mutex_lock(&w->mu);
-		w->step_since = mono_now();
-		pthread_mutex_unlock(&w->mu);
+		connecting = vnc_state(w->vnc) == VNC_CONNECTING;
+		worker_waiting(w, mono_now());
 		vnc_step(w->vnc);
-		pthread_mutex_lock(&w->mu);
-		w->step_since = 0;
-		pthread_mutex_unlock(&w->mu);
+		worker_waiting(w, 0);
 	}
 	if (worker_publish(w))
 		worker_notify(w);
@@ -231,6 +247,7 @@ struct vnc_worker *
 vnc_worker_new(const char *host, int port, const char *password)
 {
 	struct vnc_worker	*w;
+	sigset_t		 all, old;
 	int			 rc;
 
 	w = xcalloc(1, sizeof *w);
@@ -244,7 +261,12 @@ vnc_worker_new(const char *host, int port, const char *password)
 		xasprintf(&w->view.error, "VNC: pipe: %s", strerror(errno));
 		return (w);
 	}
-	if ((rc = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
+	/* Signals are the curses thread's (its poll must see them). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		w->view.state = VNC_FAILED;
 		xasprintf(&w->view.error, "VNC: no thread: %s", strerror(rc));
 		return (w);

@@ -40,7 +40,7 @@ struct vnc {
 	int		 port;
 	char		*password;
 	int		 asked;		/* the server wanted a password */
-	int		 authfail;	/* ... and the handshake failed */
+	int		 authfail;	/* ... and had none, or refused it */
 	struct addrinfo	*ai0, *ai;	/* addresses, the one tried */
 	double		 deadline;	/* mono_now() */
 	char		*error;
@@ -254,7 +254,7 @@ vnc_get_password(rfbClient *cl)
 
 	v->asked = 1;
 	/* libvncclient frees it; only 8 characters count (VNC auth). */
-	return (strdup(v->password != NULL ? v->password : ""));
+	return (v->password != NULL ? strdup(v->password) : NULL);
 }
 
 static void
@@ -307,11 +307,13 @@ vnc_handshake(struct vnc *v)
 	v->cl = cl;
 	vnc_last_log[0] = '\0';
 	if (!InitialiseRFBConnection(cl)) {
-		v->authfail = v->asked;
+		/* The server's answer to the password (not a lost line). */
+		v->authfail = v->asked && (v->password == NULL ||
+		    strstr(vnc_last_log, "uth") != NULL);
 		if (v->asked && v->password == NULL)
 			return (vnc_fail(v, 0, "VNC %s:%d wants a password "
 			    "(set %s)", v->host, v->port, VNC_PASSWORD_ENV));
-		if (v->asked)
+		if (v->authfail)
 			return (vnc_fail(v, 0, "VNC %s:%d refused the password "
 			    "(check %s or vnc_password in the VM's file; only "
 			    "8 characters count)%s%s", v->host, v->port,
