@@ -60,6 +60,9 @@
 #                           changing mode
 #   --frame-after S FILE    after S seconds show FILE instead (repeatable)
 #   --exit-after S          after S seconds close everything and exit 0
+#   --noise-until S         until S seconds, new random noise every 0.25 s
+#                           (a busy desktop: every frame new colours), then
+#                           the picture
 # Times count from when the server listens.
 #
 # Exit status: 0 (--exit-after, --die-with), 1 a picture it cannot read,
@@ -610,6 +613,12 @@ class Server:
             self.timers.append((float(secs), "frame", Picture.load(path)))
         if args.exit_after is not None:
             self.timers.append((args.exit_after, "exit", None))
+        if args.noise_until is not None:
+            t = 0.0
+            while t < args.noise_until:
+                self.timers.append((t, "noise", None))
+                t += 0.25
+            self.timers.append((args.noise_until, "frame", picture))
         self.timers.sort(key=lambda t: t[0])
         self.client = None
         self.listener = None
@@ -658,6 +667,10 @@ class Server:
             elif what == "frame":
                 self.log("new picture")
                 self.screen.set_picture(arg)
+            elif what == "noise":
+                w, h = self.screen.width, self.screen.height
+                self.screen.set_picture(Picture(w, h, bytearray(
+                    os.urandom(w * h * 4))))
             else:
                 self.log("exit")
                 self.drop()
@@ -800,6 +813,7 @@ def main():
     p.add_argument("--resize-after", type=float)
     p.add_argument("--resize-to", type=parse_size)
     p.add_argument("--exit-after", type=float)
+    p.add_argument("--noise-until", type=float)
     p.add_argument("--frame-after", nargs=2, action="append",
                    metavar=("SECONDS", "FILE"))
     p.add_argument("--selftest", action="store_true")

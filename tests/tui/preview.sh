@@ -26,6 +26,10 @@ edges = [163, 323, 487, w]
 row = b"".join(bytes(bars[sum(x >= e for e in edges)]) for x in range(w))
 with open(os.path.join(t, "bars.ppm"), "wb") as f:
     f.write(b"P6\n%d %d\n255\n" % (w, h) + row * h)
+bars = [(255, 255, 0), (0, 255, 255), (255, 0, 255), (255, 255, 255)]
+row = b"".join(bytes(bars[sum(x >= e for e in edges)]) for x in range(w))
+with open(os.path.join(t, "bars2.ppm"), "wb") as f:
+    f.write(b"P6\n%d %d\n255\n" % (w, h) + row * h)
 with open(os.path.join(t, "noise.ppm"), "wb") as f:
     f.write(b"P6\n%d %d\n255\n" % (w, h) + os.urandom(w * h * 3))
 EOF
@@ -35,6 +39,7 @@ conf_vm bars shutdown_timeout=5 vnc_resolution=640x480
 conf_vm hang shutdown_timeout=5 vnc_resolution=640x480
 conf_vm grow shutdown_timeout=5 vnc_resolution=640x480
 conf_vm gone shutdown_timeout=5 vnc_resolution=640x480
+conf_vm noisy shutdown_timeout=5 vnc_resolution=640x480
 echo "screen=$T/bars.ppm" >"$F/bars.behave"
 # Times count from the server's start (the VM's): each VM is started just
 # before its part of the test, which opens the view within a few seconds.
@@ -49,6 +54,11 @@ printf '%s\n' "screen=black" \
     >"$F/grow.behave"
 printf '%s\n' "screen=black" "vnc_args=--exit-after 8" \
     >"$F/gone.behave"
+# noisy: a new random picture every 0.25 s for 25 s (every frame takes
+# new colour pairs: more than the terminal has), then bars in colours
+# not drawn before (yellow, cyan, magenta, white).
+printf '%s\n' "screen=$T/bars2.ppm" "vnc_args=--noise-until 25" \
+    >"$F/noisy.behave"
 agent_start
 shot $? "agent starts"
 start_vm() {
@@ -74,7 +84,7 @@ open_view() {
 		sleep 0.1
 	done
 	keys Home
-	for vm in bars gone grow hang; do
+	for vm in bars gone grow hang noisy; do
 		[ "$vm" = "$1" ] && break
 		i=$((i + 1))
 	done
@@ -85,7 +95,7 @@ open_view() {
 # --- colours --------------------------------------------------------------
 start_vm bars
 tui_start 110 24 TERM=tmux-direct
-wait_screen 10 "4 VMs, 1 running"
+wait_screen 10 "5 VMs, 1 running"
 shot $? "the list shows the VMs"
 open_view bars
 wait_screen 10 "screen of bars (640x480, pixels)"
@@ -95,7 +105,28 @@ for c in "255;0;0" "0;255;0" "0;0;255" "128;128;128"; do
 	like "$esc" "38;2;$c" "direct colour: a bar drawn in exactly $c"
 done
 keys q
-wait_screen 5 "4 VMs, 1 running"
+wait_screen 5 "5 VMs, 1 running"
+# A screen that changes all its colours with every frame for 25 s.
+start_vm noisy
+open_view noisy
+wait_screen 10 "screen of noisy (640x480, pixels)"
+shot $? "noisy: the changing screen is shown as pixels"
+wait_for 60 grep -q 'new picture' "$F/noisy.rfb.log"
+ok $? "noisy: the noise ends and the server shows the bars"
+# All four exact colours at once: no noise frame has those.
+bars_exact() {
+	local e c
+	e=$(screen_esc)
+	for c in "255;255;0" "0;255;255" "255;0;255" "255;255;255"; do
+		case $e in *"38;2;$c"*) ;; *) return 1 ;; esac
+	done
+}
+end=$(( $(date +%s) + 15 ))
+until bars_exact || [ "$(date +%s)" -ge "$end" ]; do sleep 0.2; done
+bars_exact
+shot $? "noisy: after thousands of colour pairs, the bars come out exact"
+keys q
+wait_screen 5 "5 VMs, 2 running"
 keys q
 wait_screen 10 "EXITED=0"
 shot $? "the TUI quits"
@@ -104,7 +135,7 @@ tm kill-server 2>/dev/null
 wait_for 10 sh -c "! tmux -L '$TM_NAME' -f /dev/null ls" 2>/dev/null
 
 tui_start 110 24 TERM=tmux-256color
-wait_screen 10 "4 VMs, 1 running"
+wait_screen 10 "5 VMs, 2 running"
 open_view bars
 wait_screen 10 "screen of bars (640x480, pixels)"
 shot $? "256 colours: the pixel view is shown"
@@ -136,7 +167,7 @@ wait_screen 15 "connecting again"
 shot $? "hang: the connection is given up and tried again"
 like "$(screen)" "stopped answering" "hang: the view says the server stopped answering"
 keys q
-wait_screen 5 "4 VMs, 2 running"
+wait_screen 5 "5 VMs, 3 running"
 shot $? "hang: q goes back to the list at once"
 
 # --- a new resolution -----------------------------------------------------
@@ -163,14 +194,14 @@ wait_for 10 test -s "$T/gone2.ready"
 wait_screen 15 "screen of gone (800x600,"
 shot $? "gone: a server back on the port is picked up without a key"
 keys q
-wait_screen 5 "4 VMs, 4 running"
+wait_screen 5 "5 VMs, 5 running"
 keys q
 wait_screen 10 "EXITED=0"
 shot $? "the TUI quits with status 0"
 kill "$rfb2" 2>/dev/null
 wait "$rfb2" 2>/dev/null
 
-for vm in bars hang grow gone; do
+for vm in bars hang grow gone noisy; do
 	req "{\"cmd\":\"poweroff\",\"name\":\"$vm\"}" >/dev/null
 done
 done_testing

@@ -86,7 +86,7 @@ ok $? "Esc closes the help"
 # --- details -----------------------------------------------------------------
 keys Down
 keys Enter
-wait_screen 15 "Command line"
+wait_screen 5 "── Configuration"
 ok $? "Enter shows the details of the selected VM"
 s=$(screen)
 like "$(printf '%s\n' "$s" | sed -n 1p)" "web1" "... of web1 (Down moved the selection)"
