@@ -37,6 +37,7 @@ struct client {
 	client_event_cb		*event_cb;
 	void			*event_arg;
 	char			*error;
+	char			*refused;	/* the agent's code, if it refused us */
 	int			 stop;	/* sync reply seen: stop */
 };
 
@@ -169,6 +170,7 @@ client_free(struct client *c)
 	proto_framer_free(&c->fr);
 	free(c->out);
 	free(c->error);
+	free(c->refused);
 	free(c);
 }
 
@@ -288,7 +290,12 @@ client_dispatch(struct client *c, json_t *msg)
 		/* An error for no request: the agent refuses us. */
 		const char *m = json_string_value(json_object_get(
 		    json_object_get(msg, PF_ERROR), PF_MESSAGE));
+		const char *code = json_string_value(json_object_get(
+		    json_object_get(msg, PF_ERROR), PF_CODE));
 
+		free(c->refused);
+		c->refused = xstrdup(code != NULL ? code :
+		    proto_error_name(ERR_PERMISSION));
 		client_lost(c, "%s", m != NULL ? m : "refused by the agent");
 		return;
 	}
@@ -545,6 +552,9 @@ client_open(const char *path, int timeout_ms, char **cause, char **refused)
 	req = client_request(proto_cmds[CMD_HELLO].name);
 	json_object_set_new(req, PF_VERSION, json_integer(PROTO_VERSION));
 	if ((reply = client_call(c, req, timeout_ms, cause)) == NULL) {
+		/* Refused (not allowed, too many clients): not unreachable. */
+		if (c->refused != NULL)
+			*refused = xstrdup(c->refused);
 		client_free(c);
 		return (NULL);
 	}

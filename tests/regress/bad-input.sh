@@ -530,9 +530,9 @@ is "$r" "permission-denied: uid 65534 may not use anlasser-agent: ask for member
     "anyone else connects and is refused, told what to ask for"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TUI" --batch list 2>&1)
 rc=$?
-# (The TUI does not show the agent's reason yet: an error reply without
-# an id is ignored by tui/client.c; it reports the closed connection.)
-ok $(( rc == 0 )) "anlasser-tui --batch as anyone else fails (${out:0:60})"
+is "$rc" 1 "anlasser-tui --batch as anyone else exits 1 (refused)"
+like "$out" "uid 65534 may not use anlasser-agent: ask for membership" \
+    "... and shows the agent's reason"
 alive
 
 agent_stop
