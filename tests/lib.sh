@@ -221,3 +221,43 @@ conf_vm_guest() {
 	cp --sparse=always "$GUEST/disk.img" "$T/vms/$name/disk.img"
 	conf_vm "$name" disk_sector_size=512 "$@"
 }
+
+# vnc_hold PORT: a VNC viewer that connects to 127.0.0.1:PORT, gets
+# through the handshake (no password) and stays, as a real viewer holding
+# bhyve's one-client server would; vnc_unhold lets go.
+vnc_hold() {
+	rm -f "$T/held"
+	python3 - "$1" "$T/held" <<'EOF' &
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+def recv(n):
+    b = b""
+    while len(b) < n:
+        d = s.recv(n - len(b))
+        if not d:
+            sys.exit(1)
+        b += d
+    return b
+recv(12)
+s.sendall(b"RFB 003.008\n")
+n = recv(1)[0]
+recv(n)
+s.sendall(b"\x01")
+recv(4)
+s.sendall(b"\x01")
+w, h = struct.unpack(">HH", recv(4))
+recv(16)
+recv(struct.unpack(">I", recv(4))[0])
+open(sys.argv[2], "w").write("%dx%d\n" % (w, h))
+time.sleep(600)
+EOF
+	vnc_holder_pid=$!
+	wait_for 10 test -s "$T/held"
+}
+
+vnc_unhold() {
+	[ -n "$vnc_holder_pid" ] || return 0
+	kill "$vnc_holder_pid" 2>/dev/null
+	wait "$vnc_holder_pid" 2>/dev/null
+	vnc_holder_pid=
+}

@@ -14,7 +14,6 @@ FRAMES="$top_srcdir/tests/unit/frames"
 RFB="$FAKE/rfbserver.py"
 F=$ANLASSER_FAKE_DIR
 PORT_TAKEN=15910		# outside vnc_ports, held by the test
-holder_pid=
 taker_pid=
 
 run() {
@@ -32,45 +31,6 @@ try:
 except ConnectionRefusedError:
     sys.exit(0)
 sys.exit(1)' "$1"
-}
-
-# hold PORT: a VNC viewer that connects, gets through the handshake and
-# stays (it writes $T/held once in); $holder_pid.
-hold() {
-	rm -f "$T/held"
-	python3 - "$1" "$T/held" <<'EOF' &
-import socket, struct, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
-def recv(n):
-    b = b""
-    while len(b) < n:
-        d = s.recv(n - len(b))
-        if not d:
-            sys.exit(1)
-        b += d
-    return b
-recv(12)
-s.sendall(b"RFB 003.008\n")
-n = recv(1)[0]
-recv(n)
-s.sendall(b"\x01")
-recv(4)
-s.sendall(b"\x01")
-w, h = struct.unpack(">HH", recv(4))
-recv(16)
-recv(struct.unpack(">I", recv(4))[0])
-open(sys.argv[2], "w").write("%dx%d\n" % (w, h))
-time.sleep(600)
-EOF
-	holder_pid=$!
-	wait_for 10 test -s "$T/held"
-}
-
-unhold() {
-	[ -n "$holder_pid" ] || return 0
-	kill "$holder_pid" 2>/dev/null
-	wait "$holder_pid" 2>/dev/null
-	holder_pid=
 }
 
 python3 "$RFB" --selftest >"$T/selftest" 2>&1
@@ -173,7 +133,7 @@ tui_exited
 ok $? "the TUI quits"
 
 # --- one client at a time ---------------------------------------------------
-hold 15900
+vnc_hold 15900
 ok $? "another viewer connects to s1's screen"
 t0=$(date +%s)
 run --batch screen s1
@@ -183,7 +143,7 @@ like "$err" "in use by another VNC viewer" "... and says the screen is in use"
 ok $(( $(date +%s) - t0 > 10 )) "... within 10 s"
 run --batch screen s1 --json
 is "$(jget "$out" 'o["error"]["code"]')" busy "--json: error code busy"
-unhold
+vnc_unhold
 run --batch screen s1
 is "$rc" 0 "once that viewer has gone, screen works again"
 like "$out" "Shell> dmem 0 40" "... and shows the screen"
@@ -322,5 +282,5 @@ ok $(( ! $? )) "the password file is removed when the VM is off"
 left=$(pgrep -f "$RFB" | xargs -r ps -o args= -p | grep -c -- "$F/")
 is "$left" 0 "no VNC server is left once the VMs are off"
 
-unhold
+vnc_unhold
 done_testing

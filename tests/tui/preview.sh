@@ -145,6 +145,19 @@ like "$esc" "38;5;46" "256 colours: green is cube colour 46"
 like "$esc" "38;5;21" "256 colours: blue is cube colour 21"
 like "$esc" "38;5;244" "256 colours: grey 128 is grey-ramp colour 244"
 
+# --- another viewer holds bhyve's one-client server -----------------------
+keys Escape
+wait_screen 5 "5 VMs, 2 running"
+vnc_hold "$(vnc_port bars)"
+ok $? "a viewer holds bars' VNC server"
+open_view bars
+wait_screen 15 "in use by another VNC viewer"
+shot $? "busy: the view says another viewer has the screen"
+like "$(screen)" "connecting again every 2 s" "busy: ... and that it tries again"
+vnc_unhold
+wait_screen 20 "screen of bars (640x480, pixels)"
+shot $? "busy: once the other viewer leaves, the screen appears by itself"
+
 # --- a server that hangs in the middle of a frame -------------------------
 keys Escape
 start_vm hang
