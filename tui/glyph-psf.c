@@ -1,6 +1,6 @@
 /*
- * Font files for text recognition: reading a file (gunzipping it when
- * built with zlib), choosing the parser by the magic, and PSF console
+ * Font files for text recognition: reading a file (gunzipped by zlib
+ * if need be), choosing the parser by the magic, and PSF console
  * fonts (Linux kbd/console-setup, psf1 and psf2).  FreeBSD vt fonts are
  * in glyph-vtfont.c.
  */
@@ -12,10 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(HAVE_LIBZ) && defined(HAVE_ZLIB_H)
 #include <zlib.h>
-#define GLYPH_ZLIB	1
-#endif
 
 #include "compat.h"
 #include "xmalloc.h"
@@ -249,7 +246,7 @@ glyph_font_parse(const char *path, const unsigned char *d, size_t len,
 		return (NULL);
 	}
 	if (len >= 2 && d[0] == 0x1f && d[1] == 0x8b) {
-		xasprintf(cause, "%s: compressed (gzip): gunzip it first",
+		xasprintf(cause, "%s: gzip data inside gzip: gunzip it first",
 		    path);
 		return (NULL);
 	}
@@ -269,7 +266,6 @@ glyph_font_parse(const char *path, const unsigned char *d, size_t len,
 	return (NULL);
 }
 
-#ifdef GLYPH_ZLIB
 /* The file's bytes, gunzipped if need be (zlib reads plain files too). */
 static unsigned char *
 font_read(const char *path, size_t *lenp, char **cause)
@@ -315,42 +311,6 @@ font_read(const char *path, size_t *lenp, char **cause)
 	*lenp = len;
 	return (d);
 }
-#else
-static unsigned char *
-font_read(const char *path, size_t *lenp, char **cause)
-{
-	unsigned char	*d = NULL;
-	size_t		 len = 0, size = 0, n;
-	FILE		*fp;
-
-	if ((fp = fopen(path, "rb")) == NULL) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return (NULL);
-	}
-	for (;;) {
-		if (len == size) {
-			if (len > FONT_MAXSIZE)
-				break;
-			size = size == 0 ? 65536 : size * 2;
-			if (size > FONT_MAXSIZE + 1)
-				size = FONT_MAXSIZE + 1;
-			d = xrealloc(d, size);
-		}
-		if ((n = fread(d + len, 1, size - len, fp)) == 0)
-			break;
-		len += n;
-	}
-	if (ferror(fp)) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		fclose(fp);
-		free(d);
-		return (NULL);
-	}
-	fclose(fp);
-	*lenp = len;
-	return (d);
-}
-#endif
 
 struct glyph_font *
 glyph_font_load(const char *path, char **cause)

@@ -66,7 +66,7 @@ for pc in jansson iniparser; do
 		libs="${libs-} -liniparser"
 	fi
 done
-grep -q '^#define HAVE_LIBZ 1' "$top_builddir/config.h" && libs="$libs -lz"
+libs="$libs -lz"
 
 # The library part: common/*.c (plus compat/ where config.h says so).
 srcs=$(ls "$top_srcdir"/common/*.c)
