@@ -46,8 +46,6 @@
 #define CREATE_DISK_FILE	"disk0.img"
 #define CREATE_VARS_FILE	"uefi-vars.fd"
 
-#define VM_LIVE(vm)	((vm)->state != VM_STOPPED && (vm)->state != VM_FAILED)
-
 struct create {
 	const char		*name;
 	unsigned long long	 disk_size;
@@ -1031,7 +1029,7 @@ cmd_delete(struct client *c, struct vm *vm, json_t *req, json_t *id)
 		    "may delete VMs");
 		return;
 	}
-	if (VM_LIVE(vm)) {
+	if (proto_state_live(vm->state)) {
 		client_reply_error(c, id, ERR_BUSY, "%s is %s; stop it "
 		    "before deleting it", vm->name,
 		    proto_state_name(vm->state));

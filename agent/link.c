@@ -112,8 +112,8 @@ link_read_state(struct vm *vm)
 		st = s != NULL ? proto_state_from_name(s) : -1;
 		if (final)
 			link_apply_status(vm, o);
-		else if (st != -1 && st != VM_STOPPED && st != VM_FAILED &&
-		    (vm->state == VM_STOPPED || vm->state == VM_FAILED)) {
+		else if (st != -1 && proto_state_live(st) &&
+		    !proto_state_live(vm->state)) {
 			t = json_object_get(o, PF_PID);
 			vm->pid = json_is_integer(t) ?
 			    (long)json_integer_value(t) : -1;
@@ -121,8 +121,7 @@ link_read_state(struct vm *vm)
 		}
 		json_decref(o);
 	}
-	if (!final && (lost ||
-	    (vm->state != VM_STOPPED && vm->state != VM_FAILED))) {
+	if (!final && (lost || proto_state_live(vm->state))) {
 		free(vm->message);
 		if (vm->pid > 0 && platform_pid_alive(vm->pid))
 			xasprintf(&vm->message, "%s: its monitor died; the "

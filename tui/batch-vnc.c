@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,35 +25,6 @@
 #define VNC_SETTLE_MS		300	/* no update for this long: settled */
 #define VNC_SETTLE_MAX_MS	1500	/* but no longer (blinking cursors) */
 #define VNC_TRIES		3	/* connections lost while starting */
-
-static int
-bv_error(int json, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-bv_error(int json, int status, const char *code, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg, *s;
-	json_t	*j;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
-	va_end(ap);
-	fprintf(stderr, "%s: %s\n", TUI_NAME, msg != NULL ? msg : code);
-	if (json) {
-		j = json_pack("{s:{s:s,s:s}}", PF_ERROR, PF_CODE, code,
-		    PF_MESSAGE, msg != NULL ? msg : code);
-		s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (s != NULL)
-			printf("%s\n", s);
-		free(s);
-		json_decref(j);
-	}
-	free(msg);
-	return (status);
-}
 
 /*
  * The VNC password: $ANLASSER_VNC_PASSWORD, else vnc_password from the
@@ -137,7 +107,7 @@ bv_connect(const char *name, const char *host, int port, const char *pw,
 	int		 try;
 
 	if (host == NULL || port <= 0) {
-		*status = bv_error(json, EXIT_FAILED, "no-vnc", "%s: the VM "
+		*status = batch_fail(json, EXIT_FAILED, "no-vnc", "%s: the VM "
 		    "has no VNC display (not running, or vnc = no)", name);
 		return (NULL);
 	}
@@ -160,7 +130,7 @@ bv_connect(const char *name, const char *host, int port, const char *pw,
 				memset(arg, 0, sizeof (struct bv_wait));
 			continue;
 		}
-		*status = bv_error(json, EXIT_FAILED, vnc_busy(v) ? "busy" :
+		*status = batch_fail(json, EXIT_FAILED, vnc_busy(v) ? "busy" :
 		    "vnc", "%s: %s", name, cause);
 		free(cause);
 		vnc_free(v);
@@ -219,7 +189,7 @@ batch_vnc_screen(const char *name, const char *host, int port,
 	gs = glyph_set_new();
 	if (font != NULL) {
 		if ((f = glyph_font_load(font, &cause)) == NULL) {
-			status = bv_error(json, EXIT_USAGE, "font", "%s",
+			status = batch_fail(json, EXIT_USAGE, "font", "%s",
 			    cause);
 			free(cause);
 			glyph_set_free(gs);
@@ -235,16 +205,13 @@ batch_vnc_screen(const char *name, const char *host, int port,
 	fr.px = vnc_frame(v, &fr.width, &fr.height);
 	memset(&s, 0, sizeof s);
 	if (fr.px == NULL || glyph_read(gs, &fr, &s) == -1) {
-		status = bv_error(json, EXIT_FAILED, "vnc", "%s: no usable "
+		status = batch_fail(json, EXIT_FAILED, "vnc", "%s: no usable "
 		    "frame (%dx%d)", name, fr.width, fr.height);
 		goto out;
 	}
 	if (json) {
 		o = bv_screen_json(name, &s);
-		t = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (t != NULL)
-			printf("%s\n", t);
-		free(t);
+		batch_print_json(o);
 		json_decref(o);
 	} else {
 		for (r = 0; r < s.rows; r++) {
@@ -273,12 +240,12 @@ batch_vnc_send_keys(const char *name, const char *host, int port,
 	struct vnc		*v;
 	json_t			*o;
 	size_t			 n = 0, i;
-	char			*cause, *t;
+	char			*cause;
 	int			 k, status = EXIT_OK;
 
 	for (k = 0; k < nwords; k++) {
 		if (vnc_keys_parse(words[k], &ev, &n, &cause) == -1) {
-			status = bv_error(json, EXIT_USAGE, "usage", "%s",
+			status = batch_fail(json, EXIT_USAGE, "usage", "%s",
 			    cause);
 			free(cause);
 			free(ev);
@@ -292,7 +259,7 @@ batch_vnc_send_keys(const char *name, const char *host, int port,
 	}
 	for (i = 0; i < n; i++) {
 		if (vnc_key(v, ev[i].keysym, ev[i].down) == -1) {
-			status = bv_error(json, EXIT_FAILED, "vnc", "%s: %s",
+			status = batch_fail(json, EXIT_FAILED, "vnc", "%s: %s",
 			    name, vnc_error(v));
 			break;
 		}
@@ -302,16 +269,13 @@ batch_vnc_send_keys(const char *name, const char *host, int port,
 		vnc_wait(v, bv_never, NULL, 200, &cause);
 		free(cause);
 		if (vnc_state(v) == VNC_FAILED)
-			status = bv_error(json, EXIT_FAILED, "vnc", "%s: %s",
+			status = batch_fail(json, EXIT_FAILED, "vnc", "%s: %s",
 			    name, vnc_error(v));
 	}
 	if (status == EXIT_OK && json) {
 		o = json_pack("{s:s,s:I}", PF_NAME, name, "key_events",
 		    (json_int_t)n);
-		t = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (t != NULL)
-			printf("%s\n", t);
-		free(t);
+		batch_print_json(o);
 		json_decref(o);
 	} else if (status == EXIT_OK)
 		printf("%s: sent %zu key events\n", name, n);

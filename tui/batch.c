@@ -224,7 +224,7 @@ batch_usage_all(FILE *fp)
 
 /* ---------------------------------------------------------------- output */
 
-static void
+void
 batch_print_json(const json_t *j)
 {
 	char	*s;
@@ -240,6 +240,37 @@ batch_print_json(const json_t *j)
 
 /* An error: to stderr for people, as JSON on stdout with --json. */
 static int
+batch_verror(int json, int status, const char *code, const char *fmt,
+    va_list ap)
+{
+	char	*msg;
+	json_t	*j;
+
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	fprintf(stderr, "%s: %s\n", TUI_NAME, msg != NULL ? msg : code);
+	if (json) {
+		j = json_pack("{s:{s:s,s:s}}", PF_ERROR, PF_CODE, code,
+		    PF_MESSAGE, msg != NULL ? msg : code);
+		batch_print_json(j);
+		json_decref(j);
+	}
+	free(msg);
+	return (status);
+}
+
+int
+batch_fail(int json, int status, const char *code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	status = batch_verror(json, status, code, fmt, ap);
+	va_end(ap);
+	return (status);
+}
+
+static int
 batch_error(struct batch *b, int status, const char *code, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 
@@ -247,22 +278,11 @@ static int
 batch_error(struct batch *b, int status, const char *code, const char *fmt,
     ...)
 {
-	va_list	 ap;
-	char	*msg;
-	json_t	*j;
+	va_list	ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
+	status = batch_verror(b->json, status, code, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", TUI_NAME, msg != NULL ? msg : code);
-	if (b->json) {
-		j = json_pack("{s:{s:s,s:s}}", PF_ERROR, PF_CODE, code,
-		    PF_MESSAGE, msg != NULL ? msg : code);
-		batch_print_json(j);
-		json_decref(j);
-	}
-	free(msg);
 	return (status);
 }
 

@@ -219,7 +219,11 @@ cell_read(const struct glyph_font *f, const struct glyph_frame *fr, int x,
 	const uint32_t	*line;
 	int		 i, j, k, nc = 0, h = f->height, w = f->width;
 
-	/* Up to three colours and how often each occurs. */
+	/*
+	 * Up to three colours and how often each occurs (written out here,
+	 * not shared with frame_background(): this is the hot loop, and a
+	 * helper through pointers made recognition 2.5 times slower).
+	 */
 	for (i = 0; i < h; i++) {
 		line = fr->px + (size_t)(y + i) * fr->width + x;
 		for (j = 0; j < w; j++) {

@@ -385,6 +385,10 @@ char		*batch_usage(const struct batch_verb *);
 void		 batch_usage_all(FILE *);
 /* Run one verb: argv holds the verb's arguments and options. */
 int		 batch_main(const char *, int, int, char **);
+/* An error to stderr, and as JSON on stdout with --json; returns status. */
+int		 batch_fail(int, int, const char *, const char *, ...)
+		     __attribute__((format(printf, 4, 5)));
+void		 batch_print_json(const json_t *);
 
 /* console.c */
 #define CONSOLE_ESCAPE	'~'

@@ -7,8 +7,9 @@
  * server that stops reading makes SendKeyEvent wait for as long as it
  * likes.  The terminal must never wait for that, so the worker thread
  * owns the struct vnc (vnc.c) and the curses thread only sees copies:
- * the state, the error and the last complete frame, taken under a
- * mutex when the notify pipe says something changed.  Keys go the other
+ * the state, the error and the last complete frame (copied once out of
+ * libvncclient's buffer, then handed over by swapping buffers), taken
+ * under a mutex when the notify pipe says something changed.  Keys go the other
  * way through a queue and the wake pipe.
  *
  * Closing never waits for a stuck server either: vnc_worker_free()
@@ -317,6 +318,8 @@ int
 vnc_worker_sync(struct vnc_worker *w, struct vnc_view *out)
 {
 	struct vnc_view	*vv = &w->view;
+	uint32_t	*px;
+	size_t		 size;
 	int		 frame = 0;
 
 	if (w->notify[0] != -1)
@@ -330,14 +333,14 @@ vnc_worker_sync(struct vnc_worker *w, struct vnc_view *out)
 		free(out->error);
 		out->error = xstrdup(vv->error);
 	}
+	/* A new frame: take it, and leave the old buffer for the next. */
 	if (vv->updates != out->updates && vv->px != NULL) {
-		if (vv->size > out->size) {
-			out->px = xreallocarray(out->px, vv->size,
-			    sizeof *out->px);
-			out->size = vv->size;
-		}
-		memcpy(out->px, vv->px, (size_t)vv->width * vv->height *
-		    sizeof *out->px);
+		px = out->px;
+		size = out->size;
+		out->px = vv->px;
+		out->size = vv->size;
+		vv->px = px;
+		vv->size = size;
 		out->width = vv->width;
 		out->height = vv->height;
 		out->updates = vv->updates;

@@ -70,8 +70,8 @@ void		 vnc_log_init(void);
 /*
  * vnc-worker.c: the connection in a thread of its own, for the full
  * screen, which must never wait for a stalled server.  The curses
- * thread polls vnc_worker_fd() for reading and then takes a copy of the
- * state and the last complete frame with vnc_worker_sync().
+ * thread polls vnc_worker_fd() for reading and then takes the state and
+ * the last complete frame with vnc_worker_sync().
  */
 struct vnc_view {
 	enum vnc_state	 state;
